@@ -1,0 +1,45 @@
+// Diagnostics: configuration problems collected (not thrown) and printed as
+// `FILE:LINE:COL: error: MESSAGE` (SPEC §3). Lines and columns are 1-based here; yaml-cpp marks
+// are 0-based and are converted by the YAML overload.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace YAML {
+struct Mark;
+}
+
+namespace licflow {
+
+struct Diagnostic {
+  int line = 0;    // 1-based; 0 when unknown
+  int column = 0;  // 1-based; 0 when unknown
+  std::string message;
+};
+
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file = "<pipeline>") : file_(std::move(file)) {}
+
+  void error(int line, int column, std::string message) {
+    items_.push_back({line, column, std::move(message)});
+  }
+  void error(const YAML::Mark& mark, std::string message);
+  // `column_offset` is added to the mark's column, for errors inside a scalar (an expression).
+  void error(const YAML::Mark& mark, int column_offset, std::string message);
+
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+  const std::vector<Diagnostic>& items() const { return items_; }
+  const std::string& file() const { return file_; }
+
+  // Every diagnostic, one `FILE:LINE:COL: error: MESSAGE` line each, sorted by position.
+  std::string format() const;
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic> items_;
+};
+
+}  // namespace licflow

@@ -1,0 +1,463 @@
+// Pipeline loading: SPEC §3. YAML -> validated Plan, every problem reported as
+// FILE:LINE:COL: error: MESSAGE (all of them, not just the first).
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "config/duration.h"
+#include "config/plan.h"
+#include "config/suggest.h"
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+const std::vector<std::string> kTopLevelKeys = {"name",     "time",    "state",     "dead_letter",
+                                                "features", "sources", "operators", "sinks"};
+
+std::string quoted(const std::string& s) { return "`" + s + "`"; }
+
+std::string did_you_mean(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string hint = nearest(word, candidates);
+  return hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)";
+}
+
+// yaml-cpp keeps the first of duplicate keys silently; a user almost never means that.
+void check_duplicate_keys(const YAML::Node& node, Diagnostics& diag) {
+  if (node.IsMap()) {
+    std::map<std::string, int> seen;
+    for (const auto& entry : node) {
+      const YAML::Node& key = entry.first;
+      if (key.IsScalar()) {
+        auto [it, inserted] = seen.emplace(key.Scalar(), key.Mark().line + 1);
+        if (!inserted) {
+          diag.error(key.Mark(), "duplicate key " + quoted(key.Scalar()) + " (first at line " +
+                                     std::to_string(it->second) + ")");
+        }
+      }
+      check_duplicate_keys(entry.second, diag);
+    }
+  } else if (node.IsSequence()) {
+    for (const YAML::Node& item : node) check_duplicate_keys(item, diag);
+  }
+}
+
+void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
+                const std::string& where, Diagnostics& diag) {
+  for (const auto& entry : map) {
+    const std::string& key = entry.first.Scalar();
+    if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+    std::string hint = nearest(key, allowed);
+    diag.error(entry.first.Mark(),
+               "unknown key " + quoted(key) + " in " + where +
+                   (hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)") +
+                   "; valid keys: " + join(allowed));
+  }
+}
+
+std::optional<uint64_t> parse_size(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]))) ++i;
+  if (i == 0 || i > 15) return std::nullopt;
+  uint64_t n = std::stoull(text.substr(0, i));
+  std::string unit = text.substr(i);
+  static const std::map<std::string, uint64_t> kUnits = {
+      {"", 1},           {"B", 1},          {"KB", 1000},       {"MB", 1000 * 1000},
+      {"GB", 1000000000}, {"KiB", 1 << 10}, {"MiB", 1 << 20},   {"GiB", 1ull << 30}};
+  auto it = kUnits.find(unit);
+  if (it == kUnits.end()) return std::nullopt;
+  return n * it->second;
+}
+
+// A map-valued top-level section, or an undefined node after reporting a wrong shape.
+YAML::Node section(const YAML::Node& root, const char* key, Diagnostics& diag) {
+  YAML::Node node = root[key];
+  if (!node.IsDefined() || node.IsNull()) return YAML::Node(YAML::NodeType::Undefined);
+  if (!node.IsMap()) {
+    diag.error(node.Mark(), quoted(key) + " must be a mapping");
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+  return node;
+}
+
+std::optional<int64_t> read_duration(const YAML::Node& map, const char* key, const char* where,
+                                     Diagnostics& diag) {
+  YAML::Node v = map[key];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  std::string why;
+  std::optional<int64_t> ms;
+  if (v.IsScalar()) ms = parse_duration(v.Scalar(), &why);
+  if (!ms) {
+    diag.error(v.Mark(), std::string("bad duration ") + quoted(v.IsScalar() ? v.Scalar() : "?") +
+                             " for `" + where + "." + key + "`: " +
+                             (why.empty() ? "expected a duration" : why) +
+                             " (write e.g. 250ms, 5s, 15m, 1h30m)");
+  }
+  return ms;
+}
+
+void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
+  YAML::Node name = root["name"];
+  if (!name.IsDefined() || name.IsNull()) {
+    diag.error(root.Mark(), "missing required key `name`");
+  } else if (!name.IsScalar()) {
+    diag.error(name.Mark(), "`name` must be a string");
+  } else {
+    plan.name = name.Scalar();
+  }
+
+  if (YAML::Node time = section(root, "time", diag)) {
+    check_keys(time, {"max_out_of_orderness", "allowed_lateness"}, "`time`", diag);
+    if (auto ms = read_duration(time, "max_out_of_orderness", "time", diag)) {
+      plan.time.max_out_of_orderness_ms = *ms;
+    }
+    if (auto ms = read_duration(time, "allowed_lateness", "time", diag)) {
+      plan.time.allowed_lateness_ms = *ms;
+    }
+  }
+  plan.settings.time = plan.time;
+
+  if (YAML::Node state = section(root, "state", diag)) {
+    check_keys(state, {"dir", "checkpoint_interval", "memory_limit"}, "`state`", diag);
+    if (state["dir"].IsScalar()) plan.state.dir = state["dir"].Scalar();
+    if (auto ms = read_duration(state, "checkpoint_interval", "state", diag)) {
+      plan.state.checkpoint_interval_ms = *ms;
+    }
+    YAML::Node limit = state["memory_limit"];
+    if (limit.IsDefined() && !limit.IsNull()) {
+      auto bytes = limit.IsScalar() ? parse_size(limit.Scalar()) : std::nullopt;
+      if (bytes) {
+        plan.state.memory_limit_bytes = *bytes;
+      } else {
+        diag.error(limit.Mark(), "bad size for `state.memory_limit` (write e.g. 512MiB, 2GiB)");
+      }
+    }
+  }
+
+  plan.dead_letter_path = plan.state.dir + "/dead_letter.jsonl";
+  if (YAML::Node dead = section(root, "dead_letter", diag)) {
+    check_keys(dead, {"path"}, "`dead_letter`", diag);
+    if (dead["path"].IsScalar()) plan.dead_letter_path = dead["path"].Scalar();
+  }
+
+  if (YAML::Node features = section(root, "features", diag)) {
+    for (const auto& entry : features) {
+      const std::string& feature = entry.first.Scalar();
+      const YAML::Node& spec = entry.second;
+      FeatureInfo info;
+      if (!spec.IsMap()) {
+        diag.error(spec.Mark(), "feature " + quoted(feature) + " must be a mapping");
+        continue;
+      }
+      check_keys(spec, {"capacity", "cost", "dup_group"}, "feature " + quoted(feature), diag);
+      if (YAML::Node cap = spec["capacity"]; cap.IsDefined() && !cap.IsNull()) {
+        try {
+          info.capacity = cap.as<int64_t>();
+          if (*info.capacity < 0) throw YAML::Exception(cap.Mark(), "negative");
+        } catch (const YAML::Exception&) {
+          diag.error(cap.Mark(), "capacity of feature " + quoted(feature) +
+                                     " must be an integer >= 0");
+        }
+      }
+      if (YAML::Node dup = spec["dup_group"]; dup.IsDefined() && !dup.IsNull()) {
+        std::string g = dup.IsScalar() ? dup.Scalar() : "";
+        if (g == "user" || g == "host" || g == "user_host") {
+          info.dup_group = g;
+        } else {
+          diag.error(dup.Mark(), "dup_group of feature " + quoted(feature) +
+                                     " must be user, host or user_host");
+        }
+      }
+      info.cost = spec["cost"];
+      plan.settings.features[feature] = info;
+    }
+  }
+}
+
+struct InputRef {
+  std::string text;
+  YAML::Mark mark;
+};
+
+// A node as declared, before ordering.
+struct Declared {
+  PlanNode node;
+  YAML::Mark mark;
+  std::vector<InputRef> refs;
+};
+
+template <typename Type>
+std::vector<std::string> type_names(const std::vector<Type>& types) {
+  std::vector<std::string> names;
+  for (const Type& t : types) names.emplace_back(t.name);
+  return names;
+}
+
+void declare_section(const YAML::Node& root, const char* section_name, NodeKind kind, Plan& plan,
+                     std::vector<Declared>& out, std::set<std::string>& ids, Diagnostics& diag) {
+  YAML::Node nodes = section(root, section_name, diag);
+  if (!nodes) {
+    if (kind == NodeKind::kSource) diag.error(root.Mark(), "a pipeline needs `sources`");
+    return;
+  }
+  const char* noun = kind == NodeKind::kSource     ? "source"
+                     : kind == NodeKind::kOperator ? "operator"
+                                                   : "sink";
+  for (const auto& entry : nodes) {
+    Declared d;
+    d.node.id = entry.first.Scalar();
+    d.node.kind = kind;
+    d.mark = entry.first.Mark();
+    d.node.line = d.mark.line + 1;
+    const YAML::Node& spec = entry.second;
+    if (d.node.id.empty() || d.node.id.find('.') != std::string::npos) {
+      diag.error(d.mark, "bad id " + quoted(d.node.id) + ": ids must be non-empty, without '.'");
+    } else if (!ids.insert(d.node.id).second) {
+      diag.error(d.mark, "duplicate id " + quoted(d.node.id) +
+                             ": sources, operators and sinks share one namespace");
+    }
+    if (!spec.IsMap()) {
+      diag.error(spec.Mark(), std::string(noun) + " " + quoted(d.node.id) + " must be a mapping");
+      continue;
+    }
+    YAML::Node type = spec["type"];
+    if (!type.IsDefined() || !type.IsScalar()) {
+      diag.error(d.mark, std::string(noun) + " " + quoted(d.node.id) + " needs a `type`");
+      continue;
+    }
+    d.node.type = type.Scalar();
+
+    std::vector<std::string> keys = {"type"};
+    if (kind != NodeKind::kSource) keys.push_back("input");
+    std::vector<std::string> valid;
+    NodeConfig config(d.node.id, spec, diag, plan.settings);
+    bool known = false;
+    auto make_with = [&](const auto* t) {
+      if (t == nullptr) return;
+      known = true;
+      keys.insert(keys.end(), t->keys.begin(), t->keys.end());
+      check_keys(spec, keys, std::string(noun) + " " + quoted(d.node.id), diag);
+    };
+    if (kind == NodeKind::kSource) {
+      valid = type_names(source_types());
+      const SourceType* t = find_source_type(d.node.type);
+      make_with(t);
+      if (t) d.node.source = t->make(config);
+    } else if (kind == NodeKind::kOperator) {
+      valid = type_names(operator_types());
+      const OperatorType* t = find_operator_type(d.node.type);
+      make_with(t);
+      if (t) d.node.op = t->make(config);
+    } else {
+      valid = type_names(sink_types());
+      const SinkType* t = find_sink_type(d.node.type);
+      make_with(t);
+      if (t) d.node.sink = t->make(config);
+    }
+    if (!known) {
+      diag.error(type.Mark(), "unknown " + std::string(noun) + " type " + quoted(d.node.type) +
+                                  did_you_mean(d.node.type, valid) + "; valid: " + join(valid));
+    }
+
+    if (kind != NodeKind::kSource) {
+      YAML::Node input = spec["input"];
+      if (!input.IsDefined() || input.IsNull()) {
+        diag.error(d.mark, std::string(noun) + " " + quoted(d.node.id) + " needs an `input`");
+      } else if (input.IsScalar()) {
+        d.refs.push_back({input.Scalar(), input.Mark()});
+      } else if (input.IsSequence() && input.size() > 0) {
+        for (const YAML::Node& item : input) {
+          if (item.IsScalar()) {
+            d.refs.push_back({item.Scalar(), item.Mark()});
+          } else {
+            diag.error(item.Mark(), "`input` must list stream names");
+          }
+        }
+      } else {
+        diag.error(input.Mark(), "`input` must be a stream name or a list of them");
+      }
+    }
+    out.push_back(std::move(d));
+  }
+}
+
+// Resolves `id` / `id.port` references into (node, port) pairs over `declared` indices.
+void resolve_inputs(std::vector<Declared>& declared, Diagnostics& diag) {
+  std::map<std::string, size_t> index;
+  std::vector<std::string> producer_ids;
+  for (size_t i = 0; i < declared.size(); ++i) {
+    index.emplace(declared[i].node.id, i);
+    if (declared[i].node.kind != NodeKind::kSink) producer_ids.push_back(declared[i].node.id);
+  }
+  for (Declared& d : declared) {
+    for (const InputRef& ref : d.refs) {
+      size_t dot = ref.text.find('.');
+      std::string id = ref.text.substr(0, dot);
+      std::string port = dot == std::string::npos ? "out" : ref.text.substr(dot + 1);
+      auto it = index.find(id);
+      if (it == index.end()) {
+        diag.error(ref.mark, "unknown input " + quoted(ref.text) + " of " + quoted(d.node.id) +
+                                 did_you_mean(id, producer_ids));
+        continue;
+      }
+      const PlanNode& producer = declared[it->second].node;
+      if (producer.kind == NodeKind::kSink) {
+        diag.error(ref.mark, "input " + quoted(ref.text) + " of " + quoted(d.node.id) +
+                                 " is a sink; sinks produce no stream");
+        continue;
+      }
+      if (producer.kind == NodeKind::kOperator && !producer.op) continue;  // already reported
+      const std::vector<std::string>& ports = producer.ports();
+      auto p = std::find(ports.begin(), ports.end(), port);
+      if (p == ports.end()) {
+        std::string message =
+            dot == std::string::npos
+                ? quoted(id) + " has no `out` port; name one of its ports: " +
+                      join(ports, ", ")
+                : "unknown port " + quoted(port) + " of " + quoted(id) +
+                      did_you_mean(port, ports) + "; ports: " + join(ports);
+        diag.error(ref.mark, "input " + quoted(ref.text) + " of " + quoted(d.node.id) + ": " +
+                                 message);
+        continue;
+      }
+      d.node.inputs.push_back({it->second, static_cast<size_t>(p - ports.begin())});
+    }
+  }
+}
+
+// Reports each cycle once, naming it `a -> b -> a`. Returns true when there is none.
+bool check_acyclic(const std::vector<Declared>& declared, Diagnostics& diag) {
+  enum class Color { kWhite, kGrey, kBlack };
+  std::vector<Color> color(declared.size(), Color::kWhite);
+  std::vector<size_t> path;
+  bool ok = true;
+  // Edges point from a node to its inputs; a cycle is a cycle either way.
+  std::function<void(size_t)> visit = [&](size_t n) {
+    color[n] = Color::kGrey;
+    path.push_back(n);
+    for (const StreamId& in : declared[n].node.inputs) {
+      if (color[in.node] == Color::kGrey) {
+        auto start = std::find(path.begin(), path.end(), in.node);
+        // `path` walks from consumers to their inputs; print it in data-flow order.
+        std::vector<std::string> cycle;
+        for (auto it = start; it != path.end(); ++it) cycle.push_back(declared[*it].node.id);
+        std::reverse(cycle.begin(), cycle.end());
+        cycle.push_back(cycle.front());
+        diag.error(declared[in.node].mark, "cycle: " + join(cycle, " -> ") +
+                                               " (the graph must be a DAG)");
+        ok = false;
+      } else if (color[in.node] == Color::kWhite) {
+        visit(in.node);
+      }
+    }
+    path.pop_back();
+    color[n] = Color::kBlack;
+  };
+  for (size_t i = 0; i < declared.size(); ++i) {
+    if (color[i] == Color::kWhite) visit(i);
+  }
+  return ok;
+}
+
+}  // namespace
+
+const std::vector<std::string>& PlanNode::ports() const {
+  static const std::vector<std::string> kOut = {"out"};
+  static const std::vector<std::string> kNone;
+  if (kind == NodeKind::kOperator && op) return op->ports();
+  return kind == NodeKind::kSink ? kNone : kOut;
+}
+
+std::string Plan::stream_name(StreamId s) const {
+  const PlanNode& n = nodes[s.node];
+  const std::string& port = n.ports()[s.port];
+  return port == "out" ? n.id : n.id + "." + port;
+}
+
+size_t Plan::source_count() const {
+  return static_cast<size_t>(std::count_if(nodes.begin(), nodes.end(), [](const PlanNode& n) {
+    return n.kind == NodeKind::kSource;
+  }));
+}
+
+std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::string& file,
+                                         Diagnostics& diag) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::Exception& e) {
+    diag.error(e.mark, "invalid YAML: " + e.msg);
+    return nullptr;
+  }
+  if (!root.IsMap()) {
+    diag.error(1, 1, "a pipeline file must be a YAML mapping with `name`, `sources`, ...");
+    return nullptr;
+  }
+  check_duplicate_keys(root, diag);
+  check_keys(root, kTopLevelKeys, "the pipeline", diag);
+
+  auto plan = std::make_unique<Plan>();
+  plan->file = file;
+  load_settings(root, *plan, diag);
+
+  std::vector<Declared> declared;
+  std::set<std::string> ids;
+  declare_section(root, "sources", NodeKind::kSource, *plan, declared, ids, diag);
+  declare_section(root, "operators", NodeKind::kOperator, *plan, declared, ids, diag);
+  declare_section(root, "sinks", NodeKind::kSink, *plan, declared, ids, diag);
+  resolve_inputs(declared, diag);
+  bool acyclic = check_acyclic(declared, diag);
+  if (!diag.empty() || !acyclic) return nullptr;
+
+  // Kahn's algorithm, keeping declaration order among ready nodes; sources come first and sinks
+  // last because neither can feed an operator that feeds them.
+  std::vector<size_t> order;
+  std::vector<bool> placed(declared.size(), false);
+  while (order.size() < declared.size()) {
+    for (size_t i = 0; i < declared.size(); ++i) {
+      if (placed[i]) continue;
+      bool ready = std::all_of(declared[i].node.inputs.begin(), declared[i].node.inputs.end(),
+                               [&](const StreamId& s) { return placed[s.node]; });
+      if (!ready) continue;
+      placed[i] = true;
+      order.push_back(i);
+    }
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    return static_cast<int>(declared[a].node.kind) < static_cast<int>(declared[b].node.kind);
+  });
+  std::vector<size_t> position(declared.size());
+  for (size_t p = 0; p < order.size(); ++p) position[order[p]] = p;
+  for (size_t p : order) {
+    PlanNode node = std::move(declared[p].node);
+    for (StreamId& s : node.inputs) s.node = position[s.node];
+    plan->nodes.push_back(std::move(node));
+  }
+  for (PlanNode& n : plan->nodes) {
+    for (const StreamId& s : n.inputs) {
+      const PlanNode& producer = plan->nodes[s.node];
+      if (producer.priority || (producer.op && producer.op->is_priority_port(s.port))) {
+        n.priority = true;
+      }
+    }
+  }
+  return plan;
+}
+
+std::unique_ptr<Plan> load_pipeline(const std::string& path, Diagnostics& diag) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diag.error(0, 0, "cannot read pipeline file");
+    return nullptr;
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return load_pipeline_text(text.str(), path, diag);
+}
+
+}  // namespace licflow

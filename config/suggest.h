@@ -1,0 +1,16 @@
+// "Did you mean" help for misspelt ids, keys and types (Levenshtein distance).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace licflow {
+
+size_t edit_distance(std::string_view a, std::string_view b);
+// The closest candidate within a distance of max(2, |word|/3), or "" when none is close.
+std::string nearest(std::string_view word, const std::vector<std::string>& candidates);
+// "a, b, c" for error messages.
+std::string join(const std::vector<std::string>& items, std::string_view separator = ", ");
+
+}  // namespace licflow

@@ -1,0 +1,24 @@
+// Batch: the unit that travels along the graph's edges. Records move in batches so the per-message
+// scheduling cost is paid once per few thousand records, not once per record.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "engine/record.h"
+
+namespace licflow {
+
+struct Batch {
+  std::vector<Record> records;
+  // The producing stream's watermark after these records (SPEC §2); kMinTime before any.
+  int64_t watermark = kMinTime;
+  // Backpressure credit of the source chunk this batch came from. Every batch derived from the
+  // chunk shares it; the credit returns to the source when the last of them is destroyed.
+  std::shared_ptr<void> credit;
+};
+
+// Batches are immutable once emitted, so one can be delivered to several consumers without a copy.
+using BatchPtr = std::shared_ptr<const Batch>;
+
+}  // namespace licflow

@@ -1,0 +1,88 @@
+// Dead-letter file: SPEC §1.
+#include "engine/dead_letter.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/json_writer.h"
+
+namespace licflow {
+namespace {
+
+// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
+size_t utf8_sequence_length(std::string_view s, size_t i) {
+  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+  unsigned char c = byte(i);
+  if (c < 0x80) return 1;
+  size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (n == 0 || i + n > s.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(i + k) & 0xC0) != 0x80) return 0;
+  }
+  uint32_t cp = c & (0x7F >> n);
+  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
+  bool overlong = (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+  return n;
+}
+
+}  // namespace
+
+std::string dead_letter_raw(std::string_view raw) {
+  raw = raw.substr(0, 512);
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size();) {
+    size_t n = utf8_sequence_length(raw, i);
+    if (n == 0) {
+      // A sequence cut by the 512-byte limit is dropped rather than replaced.
+      bool cut_at_end = raw.size() == 512 && raw.size() - i < 4;
+      if (!cut_at_end) out += "\xEF\xBF\xBD";
+      ++i;
+      continue;
+    }
+    out.append(raw.substr(i, n));
+    i += n;
+  }
+  return out;
+}
+
+DeadLetterWriter::~DeadLetterWriter() { (void)close(); }
+
+Status DeadLetterWriter::write(std::string_view source, const DeadLetter& letter) {
+  std::lock_guard lock(mutex_);
+  if (failed_) return Status::error("dead-letter file " + path_ + " is not writable");
+  if (file_ == nullptr) {
+    std::error_code ec;
+    auto parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (file_ == nullptr) {
+      failed_ = true;
+      return Status::error("cannot open dead-letter file " + path_ + ": " + std::strerror(errno));
+    }
+  }
+  buffer_.clear();
+  buffer_ += "{\"source\":";
+  append_json_string(buffer_, source);
+  buffer_ += ",\"line\":" + std::to_string(letter.line) + ",\"error\":";
+  append_json_string(buffer_, letter.error);
+  buffer_ += ",\"raw\":";
+  append_json_string(buffer_, dead_letter_raw(letter.raw));
+  buffer_ += "}\n";
+  if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+    return Status::error("write to dead-letter file " + path_ + " failed");
+  }
+  return Status::ok();
+}
+
+Status DeadLetterWriter::close() {
+  std::lock_guard lock(mutex_);
+  if (file_ == nullptr) return Status::ok();
+  int rc = std::fclose(file_);
+  file_ = nullptr;
+  return rc == 0 ? Status::ok() : Status::error("closing dead-letter file " + path_ + " failed");
+}
+
+}  // namespace licflow

@@ -1,0 +1,18 @@
+// JSON output of values and records (SPEC §2 output forms): strings escaped, integers as
+// integers, doubles in shortest round-trip form, `ts` as RFC 3339 UTC with milliseconds.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/record.h"
+
+namespace licflow {
+
+void append_json_string(std::string& out, std::string_view s);
+// Non-finite doubles (never produced by parsing) are written as null.
+void append_json_value(std::string& out, const Value& v);
+// `{"stream":"S","ts":"…",field…}` with no trailing newline; "stream" is omitted when empty.
+void append_record_json(std::string& out, const Record& record, std::string_view stream);
+
+}  // namespace licflow

@@ -1,0 +1,90 @@
+#include "engine/line_chunker.h"
+
+#include <cstring>
+
+#include "engine/event_parser.h"
+
+namespace licflow {
+
+LineChunker::LineChunker(uint32_t source, Emit emit, size_t chunk_bytes)
+    : source_(source), emit_(std::move(emit)), chunk_bytes_(chunk_bytes) {
+  start_chunk();
+}
+
+void LineChunker::start_chunk() {
+  chunk_ = std::make_unique<RawChunk>();
+  chunk_->source = source_;
+  chunk_->first_line = next_line_;
+  chunk_->bytes.reserve(chunk_bytes_ + kParsePadding + 4096);
+}
+
+void LineChunker::flush_chunk() {
+  if (chunk_->size == 0 && chunk_->dead_letters.empty()) return;
+  chunk_->bytes.append(kParsePadding, '\0');
+  emit_(std::move(chunk_));
+  start_chunk();
+}
+
+void LineChunker::add_dead_letter(std::string error, std::string_view raw) {
+  chunk_->dead_letters.push_back(
+      {next_line_, std::move(error), std::string(raw.substr(0, 512))});
+  chunk_->bytes.push_back('\n');  // keep the line, empty, so numbering stays right
+  chunk_->size += 1;
+}
+
+void LineChunker::feed(std::string_view bytes) {
+  while (!bytes.empty()) {
+    const char* nl = static_cast<const char*>(std::memchr(bytes.data(), '\n', bytes.size()));
+    size_t take = nl ? static_cast<size_t>(nl - bytes.data()) : bytes.size();
+    std::string_view piece = bytes.substr(0, take);
+    if (skipping_) {
+      // Oversized line: bytes are dropped; its dead letter was recorded when it crossed the limit.
+    } else if (partial_.size() + piece.size() > kMaxLineBytes + 1) {
+      // +1 tolerates the '\r' that is stripped before the length rule applies.
+      partial_.append(piece.substr(0, 512 > partial_.size() ? 512 - partial_.size() : 0));
+      add_dead_letter("line longer than 1 MiB", partial_);
+      partial_.clear();
+      skipping_ = true;
+    } else if (!nl || !partial_.empty()) {
+      partial_.append(piece);
+    }
+    if (!nl) return;
+    if (skipping_) {
+      skipping_ = false;
+    } else {
+      std::string_view line = partial_.empty() ? piece : std::string_view(partial_);
+      size_t content = line.size() - (!line.empty() && line.back() == '\r' ? 1 : 0);
+      if (content > kMaxLineBytes) {
+        add_dead_letter("line longer than 1 MiB", line);
+      } else {
+        chunk_->bytes.append(line);
+        chunk_->bytes.push_back('\n');
+        chunk_->size += line.size() + 1;
+      }
+      partial_.clear();
+    }
+    ++next_line_;
+    bytes.remove_prefix(take + 1);
+    if (chunk_->size >= chunk_bytes_) flush_chunk();
+  }
+}
+
+void LineChunker::finish(bool partial_line_is_error) {
+  if (skipping_) {
+    ++next_line_;
+  } else if (!partial_.empty()) {
+    if (partial_line_is_error) {
+      add_dead_letter("connection closed in the middle of a line", partial_);
+    } else {
+      chunk_->bytes.append(partial_);
+      chunk_->bytes.push_back('\n');
+      chunk_->size += partial_.size() + 1;
+    }
+    partial_.clear();
+    ++next_line_;
+  }
+  skipping_ = false;
+  flush_chunk();
+}
+
+}  // namespace licflow

@@ -1,0 +1,191 @@
+// licflow: the command line (SPEC §8). Exit codes: 0 success, 1 run-time failure, 2 bad usage or
+// invalid pipeline. CLI11 lives only in this file: it is the heaviest header to compile.
+#include <signal.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <cstdio>
+#include <iostream>
+#include <thread>
+
+#include "config/duration.h"
+#include "config/plan.h"
+#include "engine/generator.h"
+#include "engine/runtime.h"
+#include "engine/time_format.h"
+
+namespace {
+
+using namespace licflow;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+std::unique_ptr<Plan> load_or_report(const std::string& path) {
+  Diagnostics diag(path);
+  auto plan = load_pipeline(path, diag);
+  if (!plan) std::cerr << diag.format();
+  return plan;
+}
+
+int cmd_validate(const std::string& path) {
+  auto plan = load_or_report(path);
+  if (!plan) return kExitUsage;
+  std::cout << describe_plan(*plan) << path << ": ok\n";
+  return 0;
+}
+
+int cmd_graph(const std::string& path, const std::string& format) {
+  auto plan = load_or_report(path);
+  if (!plan) return kExitUsage;
+  std::cout << (format == "mermaid" ? render_mermaid(*plan) : render_dot(*plan));
+  return 0;
+}
+
+struct RunArgs {
+  std::string pipeline;
+  std::string input;
+  std::string state;
+  std::string http;
+  int threads = 0;
+};
+
+int cmd_run(const RunArgs& args) {
+  if (!args.http.empty()) {
+    std::cerr << "licflow: --http is not implemented yet (the metrics endpoint is planned)\n";
+    return kExitUsage;
+  }
+  auto plan = load_or_report(args.pipeline);
+  if (!plan) return kExitUsage;
+  if (!args.state.empty()) {
+    if (plan->dead_letter_path == plan->state.dir + "/dead_letter.jsonl") {
+      plan->dead_letter_path = args.state + "/dead_letter.jsonl";
+    }
+    plan->state.dir = args.state;
+  }
+  if (!args.input.empty()) {
+    // SPEC §3: --input replaces the first source; dead letters keep that source's id.
+    PlanNode& first = plan->nodes.front();
+    first.source = make_file_source(first.id, args.input);
+    first.type = args.input == "-" ? "stdin" : "file";
+  }
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+
+  RunOptions options;
+  options.threads = args.threads > 0 ? args.threads
+                                      : static_cast<int>(std::thread::hardware_concurrency());
+  options.progress = ::isatty(STDERR_FILENO) != 0;
+  options.stop = &g_stop;
+  auto result = run_plan(*plan, options);
+  if (!result.is_ok()) {
+    std::cerr << "licflow: error: " << result.status().message() << "\n";
+    return kExitFailure;
+  }
+  std::cerr << format_summary(*plan, result.value());
+  return 0;
+}
+
+int cmd_generate(GeneratorOptions options, const std::string& start, const std::string& disorder) {
+  if (!start.empty()) {
+    auto ms = parse_rfc3339(start);
+    if (!ms) ms = parse_rfc3339(start + "T00:00:00Z");
+    if (!ms) {
+      std::cerr << "licflow generate: --start: expected an RFC 3339 time or a date, got `"
+                << start << "`\n";
+      return kExitUsage;
+    }
+    options.start_ms = *ms;
+  }
+  if (!disorder.empty()) {
+    std::string why;
+    auto ms = parse_duration(disorder, &why);
+    if (!ms) {
+      std::cerr << "licflow generate: --out-of-order: " << why << "\n";
+      return kExitUsage;
+    }
+    options.out_of_order_ms = *ms;
+  }
+  std::ios::sync_with_stdio(false);
+  bool ok = true;
+  generate_events(options, [&](std::string_view text) {
+    if (ok && std::fwrite(text.data(), 1, text.size(), stdout) != text.size()) ok = false;
+  });
+  if (std::fflush(stdout) != 0) ok = false;
+  if (!ok) {
+    std::cerr << "licflow generate: write to standard output failed\n";
+    return kExitFailure;
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("licflow");
+  logger->set_pattern("licflow: %^%l%$: %v");
+  spdlog::set_default_logger(logger);
+  spdlog::set_level(spdlog::level::warn);
+
+  CLI::App app{"licflow: a stream-processing engine for software-license events"};
+  app.require_subcommand(1);
+  bool verbose = false;
+  app.add_flag("-v,--verbose", verbose, "log what the engine does");
+
+  RunArgs run_args;
+  CLI::App* run = app.add_subcommand("run", "run a pipeline until its input ends or SIGINT/SIGTERM");
+  run->add_option("pipeline", run_args.pipeline, "pipeline YAML file")->required();
+  run->add_option("--input", run_args.input, "replace the first source by this file (- = stdin)");
+  run->add_option("--state", run_args.state, "state directory (overrides state.dir)");
+  run->add_option("--threads", run_args.threads, "worker threads (default: one per core)")
+      ->check(CLI::Range(1, 256));
+  run->add_option("--http", run_args.http, "serve /metrics and /healthz on ADDR:PORT");
+
+  std::string validate_path;
+  CLI::App* validate = app.add_subcommand("validate", "check a pipeline and print its graph");
+  validate->add_option("pipeline", validate_path, "pipeline YAML file")->required();
+
+  std::string graph_path, graph_format = "dot";
+  CLI::App* graph = app.add_subcommand("graph", "draw a pipeline's graph");
+  graph->add_option("pipeline", graph_path, "pipeline YAML file")->required();
+  graph->add_option("--format", graph_format, "dot or mermaid")
+      ->check(CLI::IsMember({"dot", "mermaid"}));
+
+  GeneratorOptions gen;
+  std::string gen_start, gen_disorder;
+  CLI::App* generate = app.add_subcommand("generate", "write realistic synthetic events");
+  generate->add_option("--seed", gen.seed, "random seed");
+  generate->add_option("--users", gen.users, "number of users")->check(CLI::Range(1, 10'000'000));
+  generate->add_option("--features", gen.features, "number of features")
+      ->check(CLI::Range(1, 100'000));
+  generate->add_option("--servers", gen.servers, "number of license servers")
+      ->check(CLI::Range(1, 10'000));
+  generate->add_option("--days", gen.days, "days of events")->check(CLI::Range(1, 3660));
+  generate->add_option("--start", gen_start, "first day, RFC 3339 or YYYY-MM-DD");
+  generate->add_option("--out-of-order", gen_disorder, "largest event-time disorder, e.g. 5s");
+  generate->add_flag("--faults", gen.faults, "mix in bad lines of every kind");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : kExitUsage;
+  }
+  if (verbose) spdlog::set_level(spdlog::level::info);
+
+  if (*run) return cmd_run(run_args);
+  if (*validate) return cmd_validate(validate_path);
+  if (*graph) return cmd_graph(graph_path, graph_format);
+  if (*generate) return cmd_generate(gen, gen_start, gen_disorder);
+  return kExitUsage;
+}

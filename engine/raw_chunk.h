@@ -1,0 +1,30 @@
+// RawChunk: a run of complete input lines read by a source's I/O thread, not yet parsed.
+// Chunks are the unit of parallel parsing; the runtime restores their order per source by `seq`.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace licflow {
+
+// A line the reader rejected before parsing (longer than 1 MiB, cut off by a closed connection).
+struct RawDeadLetter {
+  uint64_t line = 0;
+  std::string error;
+  std::string raw;  // at most the first 512 bytes
+};
+
+struct RawChunk {
+  uint32_t source = 0;    // index of the source in the plan
+  uint64_t seq = 0;       // per-source sequence number, stamped by the runtime
+  uint64_t first_line = 1;
+  // Complete lines, each ending in '\n', then kParsePadding spare bytes so simdjson can parse
+  // each line in place. Rejected lines stay in as empty lines to keep line numbers right.
+  std::string bytes;
+  size_t size = 0;  // bytes of lines, without the padding
+  std::vector<RawDeadLetter> dead_letters;  // in line order
+  bool end = false;  // no data: the source has finished
+};
+
+}  // namespace licflow

@@ -1,0 +1,392 @@
+// Runtime: the running graph described in runtime.h.
+#include "engine/runtime.h"
+
+#include <oneapi/tbb/enumerable_thread_specific.h>
+#include <oneapi/tbb/flow_graph.h>
+#include <oneapi/tbb/global_control.h>
+#include <oneapi/tbb/task_arena.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+
+#include "engine/dead_letter.h"
+#include "engine/event_parser.h"
+#include "engine/ingest_queue.h"
+
+namespace licflow {
+namespace {
+
+namespace flow = tbb::flow;
+using Clock = std::chrono::steady_clock;
+
+constexpr flow::node_priority_t kPriorityLane = 1;
+
+struct ParseJob {
+  std::shared_ptr<RawChunk> chunk;
+  std::shared_ptr<void> credit;
+};
+
+// A chunk after parsing, waiting in its source's sequencer.
+struct ParsedChunk {
+  uint64_t seq = 0;
+  std::shared_ptr<Batch> batch;
+  std::vector<DeadLetter> dead_letters;  // in line order
+};
+using ParsedPtr = std::shared_ptr<ParsedChunk>;
+
+// What travels on an edge into an operator or sink: a batch and which input it arrived on.
+struct Envelope {
+  BatchPtr batch;
+  uint32_t input = 0;
+};
+
+using ConsumerNode = flow::function_node<Envelope, flow::continue_msg>;
+
+struct Consumer {
+  ConsumerNode* node;
+  uint32_t input;
+};
+
+struct NodeRuntime {
+  // consumers[port] are fed by that port.
+  std::vector<std::vector<Consumer>> consumers;
+  std::vector<int64_t> port_watermark;  // last watermark sent per port
+  std::unique_ptr<ConsumerNode> node;   // operators and sinks
+  std::atomic<uint64_t> records_in{0};
+  std::atomic<uint64_t> records_out{0};
+  int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
+  int64_t max_ts = kMinTime;
+  std::vector<std::string> input_streams;  // name of the stream on each input, for sinks
+};
+
+// Parses one chunk into a batch and its dead letters. Lines are numbered from the chunk's first
+// line; blank or white-space-only lines are counted but skipped (SPEC §1).
+void parse_chunk(const RawChunk& chunk, EventParser& parser, ParsedChunk& out) {
+  out.batch = std::make_shared<Batch>();
+  std::vector<Record>& records = out.batch->records;
+  records.reserve(chunk.size / 160 + 1);
+  auto pre = chunk.dead_letters.begin();
+  const char* data = chunk.bytes.data();
+  const size_t capacity = chunk.bytes.size();
+  uint64_t line = chunk.first_line;
+  std::string error;
+  for (size_t pos = 0; pos < chunk.size; ++line) {
+    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', chunk.size - pos));
+    size_t end = static_cast<size_t>(nl - data);
+    size_t len = end - pos;
+    if (len > 0 && data[pos + len - 1] == '\r') --len;
+    size_t start = pos;
+    pos = end + 1;
+    while (pre != chunk.dead_letters.end() && pre->line == line) {
+      out.dead_letters.push_back({pre->line, pre->error, pre->raw});
+      ++pre;
+    }
+    bool blank = true;
+    for (size_t i = 0; i < len && blank; ++i) {
+      char c = data[start + i];
+      blank = c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
+    }
+    if (blank) continue;
+    records.emplace_back();
+    if (!parser.parse(data + start, len, capacity - start, records.back(), error)) {
+      records.pop_back();
+      out.dead_letters.push_back({line, error, std::string(data + start, std::min<size_t>(len, 512))});
+    }
+  }
+  for (; pre != chunk.dead_letters.end(); ++pre) {
+    out.dead_letters.push_back({pre->line, pre->error, pre->raw});
+  }
+}
+
+class Runner {
+ public:
+  Runner(Plan& plan, const RunOptions& options)
+      : plan_(plan),
+        options_(options),
+        queue_(options.max_chunks_in_flight),
+        dead_letters_(plan.dead_letter_path),
+        parallelism_(tbb::global_control::max_allowed_parallelism,
+                     static_cast<size_t>(std::max(1, options.threads)) + 1),
+        arena_(std::max(1, options.threads), 0) {}
+
+  Result<RunSummary> run() {
+    Status opened = open_sinks();
+    if (!opened.is_ok()) return opened;
+    arena_.execute([&] { build_graph(); });
+    for (uint32_t i = 0; i < source_count_; ++i) {
+      Status st = plan_.nodes[i].source->start(i, queue_);
+      if (!st.is_ok()) {
+        for (uint32_t k = 0; k < i; ++k) plan_.nodes[k].source->request_stop();
+        for (uint32_t k = 0; k < i; ++k) plan_.nodes[k].source->join();
+        arena_.execute([&] { graph_->wait_for_all(); });
+        return st;
+      }
+    }
+    started_ = Clock::now();
+    feed();
+    for (uint32_t i = 0; i < source_count_; ++i) plan_.nodes[i].source->join();
+
+    std::string failure;
+    try {
+      arena_.execute([&] {
+        graph_->wait_for_all();
+        if (!summary_.stopped) finish_operators();
+      });
+    } catch (const std::exception& e) {
+      failure = std::string("operator failed: ") + e.what();
+    }
+    for (PlanNode& n : plan_.nodes) {
+      if (n.sink) record_sink_status(n.sink->close());
+    }
+    record_sink_status(dead_letters_.close());
+    if (options_.progress) std::fputs("\r\033[K", stderr);
+    if (!failure.empty()) return Status::error(failure);
+    if (!first_error_.empty()) return Status::error(first_error_);
+
+    summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    summary_.events = events_.load();
+    summary_.dead_letters = dead_letter_count_.load();
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      const PlanNode& n = plan_.nodes[i];
+      NodeRuntime& rt = *runtime_[i];
+      summary_.nodes.push_back({n.id, n.type, rt.records_in.load(), rt.records_out.load(),
+                                n.op ? n.op->dropped() : 0});
+    }
+    return summary_;
+  }
+
+ private:
+  Status open_sinks() {
+    for (PlanNode& n : plan_.nodes) {
+      if (n.sink) RETURN_IF_ERROR(n.sink->open());
+    }
+    return Status::ok();
+  }
+
+  void build_graph() {
+    graph_ = std::make_unique<flow::graph>();
+    runtime_.clear();
+    for (const PlanNode& n : plan_.nodes) {
+      auto rt = std::make_unique<NodeRuntime>();
+      rt->consumers.resize(n.ports().size());
+      rt->port_watermark.assign(n.ports().size(), kMinTime);
+      for (const StreamId& s : n.inputs) rt->input_streams.push_back(plan_.stream_name(s));
+      runtime_.push_back(std::move(rt));
+      if (n.kind == NodeKind::kSource) ++source_count_;
+    }
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      PlanNode& n = plan_.nodes[i];
+      if (n.kind == NodeKind::kSource) continue;
+      flow::node_priority_t priority = n.priority ? kPriorityLane : flow::no_priority;
+      runtime_[i]->node = std::make_unique<ConsumerNode>(
+          *graph_, flow::serial,
+          [this, i](const Envelope& e) {
+            if (plan_.nodes[i].sink) {
+              run_sink(i, e);
+            } else {
+              run_operator(i, e);
+            }
+            return flow::continue_msg();
+          },
+          priority);
+    }
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      const PlanNode& n = plan_.nodes[i];
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        const StreamId& s = n.inputs[k];
+        runtime_[s.node]->consumers[s.port].push_back(
+            {runtime_[i]->node.get(), static_cast<uint32_t>(k)});
+      }
+    }
+
+    parse_ = std::make_unique<flow::function_node<ParseJob, flow::continue_msg>>(
+        *graph_, flow::unlimited, [this](const ParseJob& job) {
+          auto parsed = std::make_shared<ParsedChunk>();
+          parsed->seq = job.chunk->seq;
+          parse_chunk(*job.chunk, parsers_.local(), *parsed);
+          parsed->batch->credit = job.credit;
+          sequencers_[job.chunk->source]->try_put(parsed);
+          return flow::continue_msg();
+        });
+    for (uint32_t s = 0; s < source_count_; ++s) {
+      sequencers_.push_back(std::make_unique<flow::sequencer_node<ParsedPtr>>(
+          *graph_, [](const ParsedPtr& p) { return static_cast<size_t>(p->seq); }));
+      delivers_.push_back(std::make_unique<flow::function_node<ParsedPtr, flow::continue_msg>>(
+          *graph_, flow::serial, [this, s](const ParsedPtr& p) {
+            deliver(s, *p);
+            return flow::continue_msg();
+          }));
+      flow::make_edge(*sequencers_.back(), *delivers_.back());
+    }
+  }
+
+  // The serial per-source stage: dead letters in line order, then the batch downstream.
+  void deliver(uint32_t source, ParsedChunk& parsed) {
+    const std::string& id = plan_.nodes[source].id;
+    for (const DeadLetter& d : parsed.dead_letters) {
+      record_sink_status(dead_letters_.write(id, d));
+    }
+    dead_letter_count_.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
+    NodeRuntime& rt = *runtime_[source];
+    Batch& batch = *parsed.batch;
+    for (const Record& r : batch.records) rt.max_ts = std::max(rt.max_ts, r.ts);
+    if (rt.max_ts != kMinTime) {
+      rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
+    }
+    batch.watermark = rt.watermark;
+    events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
+    send(source, 0, std::move(parsed.batch));
+  }
+
+  // Sends a batch on a port: skipped when it is empty and carries no watermark progress.
+  void send(size_t node, size_t port, BatchPtr batch) {
+    NodeRuntime& rt = *runtime_[node];
+    if (batch->records.empty() && batch->watermark <= rt.port_watermark[port]) return;
+    rt.port_watermark[port] = std::max(rt.port_watermark[port], batch->watermark);
+    rt.records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
+    for (const Consumer& c : rt.consumers[port]) c.node->try_put(Envelope{batch, c.input});
+  }
+
+  class NodeEmitter final : public Emitter {
+   public:
+    NodeEmitter(Runner& runner, size_t node) : runner_(runner), node_(node) {}
+    using Emitter::emit;
+    void emit(size_t port, BatchPtr batch) override { runner_.send(node_, port, std::move(batch)); }
+
+   private:
+    Runner& runner_;
+    size_t node_;
+  };
+
+  void run_operator(size_t i, const Envelope& e) {
+    NodeRuntime& rt = *runtime_[i];
+    rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
+    NodeEmitter emitter(*this, i);
+    plan_.nodes[i].op->process(e.input, e.batch, emitter);
+  }
+
+  void run_sink(size_t i, const Envelope& e) {
+    NodeRuntime& rt = *runtime_[i];
+    if (e.batch->records.empty()) return;
+    rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
+    const PlanNode& n = plan_.nodes[i];
+    record_sink_status(n.sink->write(*e.batch, rt.input_streams[e.input]));
+  }
+
+  // End of input: operators flush in topological order, each after its inputs flushed.
+  void finish_operators() {
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      if (!plan_.nodes[i].op) continue;
+      NodeEmitter emitter(*this, i);
+      plan_.nodes[i].op->finish(emitter);
+      graph_->wait_for_all();
+    }
+  }
+
+  void record_sink_status(const Status& st) {
+    if (st.is_ok()) return;
+    std::lock_guard lock(error_mutex_);
+    if (first_error_.empty()) {
+      first_error_ = st.message();
+      spdlog::error("{}", st.message());
+    }
+  }
+
+  // The calling thread: moves chunks from the I/O threads into the graph until all sources end.
+  void feed() {
+    std::vector<uint64_t> next_seq(source_count_, 0);
+    uint32_t active = source_count_;
+    bool stopping = false;
+    auto next_progress = Clock::now() + std::chrono::seconds(1);
+    while (active > 0) {
+      std::unique_ptr<RawChunk> chunk;
+      if (queue_.pop(chunk, std::chrono::milliseconds(100))) {
+        if (chunk->end) {
+          --active;
+          continue;
+        }
+        chunk->seq = next_seq[chunk->source]++;
+        ParseJob job{std::shared_ptr<RawChunk>(std::move(chunk)), queue_.make_credit()};
+        graph_->reserve_wait();  // wait_for_all must also wait for this not-yet-started put
+        arena_.enqueue([this, job = std::move(job)] {
+          parse_->try_put(job);
+          graph_->release_wait();
+        });
+      }
+      if (!stopping && options_.stop != nullptr && options_.stop->load()) {
+        stopping = true;
+        summary_.stopped = true;
+        spdlog::info("stop requested: finishing the records already read");
+        for (uint32_t i = 0; i < source_count_; ++i) plan_.nodes[i].source->request_stop();
+      }
+      if (options_.progress && Clock::now() >= next_progress) {
+        next_progress += std::chrono::seconds(1);
+        print_progress();
+      }
+    }
+  }
+
+  void print_progress() {
+    double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
+    uint64_t events = events_.load();
+    std::fprintf(stderr, "\r\033[K%.0fs  %llu events  %.0f events/s  %llu dead letters  %zu chunks "
+                 "in flight",
+                 seconds, static_cast<unsigned long long>(events),
+                 seconds > 0 ? static_cast<double>(events) / seconds : 0.0,
+                 static_cast<unsigned long long>(dead_letter_count_.load()), queue_.in_flight());
+    std::fflush(stderr);
+  }
+
+  Plan& plan_;
+  RunOptions options_;
+  IngestQueue queue_;
+  DeadLetterWriter dead_letters_;
+  tbb::global_control parallelism_;
+  tbb::task_arena arena_;
+  std::unique_ptr<flow::graph> graph_;
+  std::vector<std::unique_ptr<NodeRuntime>> runtime_;
+  std::unique_ptr<flow::function_node<ParseJob, flow::continue_msg>> parse_;
+  std::vector<std::unique_ptr<flow::sequencer_node<ParsedPtr>>> sequencers_;
+  std::vector<std::unique_ptr<flow::function_node<ParsedPtr, flow::continue_msg>>> delivers_;
+  tbb::enumerable_thread_specific<EventParser> parsers_;
+  uint32_t source_count_ = 0;
+  std::atomic<uint64_t> events_{0};
+  std::atomic<uint64_t> dead_letter_count_{0};
+  std::mutex error_mutex_;
+  std::string first_error_;
+  RunSummary summary_;
+  Clock::time_point started_ = Clock::now();
+};
+
+}  // namespace
+
+Result<RunSummary> run_plan(Plan& plan, const RunOptions& options) {
+  Runner runner(plan, options);
+  return runner.run();
+}
+
+std::string format_summary(const Plan& plan, const RunSummary& s) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "licflow: `%s` %s in %.2f s: %llu events (%.0f events/s), %llu dead letters\n",
+                plan.name.c_str(), s.stopped ? "stopped" : "finished", s.seconds,
+                static_cast<unsigned long long>(s.events),
+                s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0.0,
+                static_cast<unsigned long long>(s.dead_letters));
+  std::string out = line;
+  if (s.dead_letters > 0) out += "  dead letters written to " + plan.dead_letter_path + "\n";
+  for (const NodeStats& n : s.nodes) {
+    std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  out %12llu", n.id.c_str(),
+                  n.type.c_str(), static_cast<unsigned long long>(n.records_in),
+                  static_cast<unsigned long long>(n.records_out));
+    out += line;
+    if (n.dropped > 0) out += "  skipped " + std::to_string(n.dropped);
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace licflow

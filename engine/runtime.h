@@ -1,0 +1,54 @@
+// Runtime: runs a validated Plan as a oneTBB flow graph (SPEC §2, §3, §8 `run`).
+//
+// Shape of the running graph:
+//   I/O threads (one per file/stdin source, one per TCP connection) frame lines into RawChunks
+//     -> IngestQueue (bounded by credits: backpressure)
+//     -> the calling thread hands each chunk to the graph
+//     -> `parse` node, unlimited concurrency: chunks parse in parallel on every worker
+//     -> per source a sequencer_node restores chunk order, then a serial `deliver` node writes
+//        dead letters, advances the source watermark and passes the batch on
+//     -> one serial node per operator and per sink; each edge delivers batches in order.
+// Keeping every operator serial and every edge ordered is what makes the output independent of
+// --threads; the parallelism comes from parsing (the dominant cost) and from pipelining stages.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "config/plan.h"
+#include "engine/status.h"
+
+namespace licflow {
+
+struct RunOptions {
+  int threads = 2;  // worker threads of the graph; I/O threads come on top
+  bool progress = false;  // a progress line on stderr every second
+  const std::atomic<bool>* stop = nullptr;  // when set to true: clean stop
+  size_t max_chunks_in_flight = 16;  // backpressure bound (chunks are up to 256 KiB)
+};
+
+struct NodeStats {
+  std::string id;
+  std::string type;
+  uint64_t records_in = 0;
+  uint64_t records_out = 0;
+  uint64_t dropped = 0;
+};
+
+struct RunSummary {
+  uint64_t events = 0;        // parsed good events, all sources
+  uint64_t dead_letters = 0;
+  double seconds = 0;
+  bool stopped = false;       // ended by a stop request rather than end of input
+  std::vector<NodeStats> nodes;
+};
+
+// Runs until every source ends or `options.stop` is raised. Fails on an unopenable source or sink,
+// a failed sink write (after the run finished processing) or an operator error.
+Result<RunSummary> run_plan(Plan& plan, const RunOptions& options);
+
+std::string format_summary(const Plan& plan, const RunSummary& summary);
+
+}  // namespace licflow

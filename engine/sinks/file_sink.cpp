@@ -1,0 +1,175 @@
+// stdout and file sinks (SPEC §6): one record per line, tagged with `stream`.
+// jsonl: the record as a JSON object. csv (RFC 4180 quoting): a header row, then one row per
+// record. The columns are `columns:` when given, else `stream`, `ts` and the first record's
+// fields; fields a later record has beyond those go, as a JSON object, to a last column `extra`,
+// so no value is dropped silently.
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "engine/json_writer.h"
+#include "engine/sinks/sink.h"
+#include "engine/time_format.h"
+
+namespace licflow {
+namespace {
+
+enum class Format { kJsonl, kCsv };
+
+void append_csv_cell(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+void append_csv_value(std::string& out, const Value& v, std::string& scratch) {
+  if (v.is_null()) return;
+  if (v.is_string()) return append_csv_cell(out, v.as_string());
+  scratch.clear();
+  append_json_value(scratch, v);
+  append_csv_cell(out, scratch);
+}
+
+class FileSink final : public Sink {
+ public:
+  FileSink(std::string id, std::string path, Format format, std::vector<std::string> columns)
+      : Sink(std::move(id)), path_(std::move(path)), format_(format) {
+    for (const std::string& c : columns) columns_.push_back(intern_field(c));
+    fixed_columns_ = !columns_.empty();
+  }
+
+  Status open() override {
+    if (path_ == "-") {
+      file_ = stdout;
+      return Status::ok();
+    }
+    std::error_code ec;
+    std::filesystem::path parent = std::filesystem::path(path_).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    file_ = std::fopen(path_.c_str(), "wb");
+    if (file_ == nullptr) {
+      return Status::error("sink `" + id() + "`: cannot open " + path_ + ": " +
+                           std::strerror(errno));
+    }
+    return Status::ok();
+  }
+
+  Status write(const Batch& batch, std::string_view stream) override {
+    buffer_.clear();
+    for (const Record& r : batch.records) {
+      if (format_ == Format::kJsonl) {
+        append_record_json(buffer_, r, stream);
+      } else {
+        append_csv_row(r, stream);
+      }
+      buffer_ += '\n';
+    }
+    if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+      return Status::error("sink `" + id() + "`: write to " + path_ + " failed: " +
+                           std::strerror(errno));
+    }
+    return Status::ok();
+  }
+
+  Status close() override {
+    if (file_ == nullptr) return Status::ok();
+    int rc = file_ == stdout ? std::fflush(file_) : std::fclose(file_);
+    file_ = nullptr;
+    if (rc != 0) {
+      return Status::error("sink `" + id() + "`: closing " + path_ + " failed: " +
+                           std::strerror(errno));
+    }
+    return Status::ok();
+  }
+
+ private:
+  void append_csv_row(const Record& r, std::string_view stream) {
+    if (!header_written_) {
+      if (!fixed_columns_) {
+        columns_ = {field::kStream, field::kTs};
+        for (const Field& f : r.fields()) columns_.push_back(f.id);
+      }
+      for (size_t i = 0; i < columns_.size(); ++i) {
+        if (i > 0) buffer_ += ',';
+        append_csv_cell(buffer_, field_name(columns_[i]));
+      }
+      if (!fixed_columns_) buffer_ += ",extra";
+      buffer_ += '\n';
+      header_written_ = true;
+    }
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) buffer_ += ',';
+      FieldId id = columns_[i];
+      if (id == field::kStream) {
+        append_csv_cell(buffer_, stream);
+      } else if (id == field::kTs) {
+        append_rfc3339(buffer_, r.ts);
+      } else if (const Value* v = r.find(id)) {
+        append_csv_value(buffer_, *v, scratch_);
+      }
+    }
+    if (fixed_columns_) return;
+    buffer_ += ',';
+    extra_.clear();
+    for (const Field& f : r.fields()) {
+      if (std::find(columns_.begin(), columns_.end(), f.id) != columns_.end()) continue;
+      extra_ += extra_.empty() ? '{' : ',';
+      append_json_string(extra_, field_name(f.id));
+      extra_ += ':';
+      append_json_value(extra_, f.value);
+    }
+    if (!extra_.empty()) {
+      extra_ += '}';
+      append_csv_cell(buffer_, extra_);
+    }
+  }
+
+  std::string path_;
+  Format format_;
+  std::vector<FieldId> columns_;
+  bool fixed_columns_ = false;
+  bool header_written_ = false;
+  std::FILE* file_ = nullptr;
+  std::string buffer_, scratch_, extra_;
+};
+
+std::unique_ptr<Sink> make_sink(NodeConfig& config, std::string path) {
+  auto format = config.get_string("format", false).value_or("jsonl");
+  auto columns = config.get_string_list("columns", false);
+  Format f = Format::kJsonl;
+  if (format == "csv") {
+    f = Format::kCsv;
+  } else if (format != "jsonl") {
+    config.error("format", "`" + config.id() + "`: unknown format `" + format +
+                               "` (valid: jsonl, csv)");
+  }
+  if (columns && !columns->empty() && f != Format::kCsv) {
+    config.error("columns", "`" + config.id() + "`: `columns` applies only to format csv");
+  }
+  if (config.failed()) return nullptr;
+  return std::make_unique<FileSink>(config.id(), std::move(path), f,
+                                    columns.value_or(std::vector<std::string>{}));
+}
+
+}  // namespace
+
+std::unique_ptr<Sink> make_stdout_sink_from_config(NodeConfig& config) {
+  return make_sink(config, "-");
+}
+
+std::unique_ptr<Sink> make_file_sink_from_config(NodeConfig& config) {
+  auto path = config.get_string("path", true);
+  if (!path) return nullptr;
+  return make_sink(config, *path);
+}
+
+}  // namespace licflow

@@ -1,0 +1,28 @@
+#include "engine/sources/source.h"
+
+namespace licflow {
+
+std::unique_ptr<Source> make_file_source_from_config(NodeConfig& config);
+std::unique_ptr<Source> make_stdin_source_from_config(NodeConfig& config);
+std::unique_ptr<Source> make_tcp_source_from_config(NodeConfig& config);
+
+// The one list of source types: `licflow validate` and error messages read it.
+const std::vector<SourceType>& source_types() {
+  static const std::vector<SourceType> types = {
+      {"file", "reads JSON Lines from a file", {"path", "format"}, &make_file_source_from_config},
+      {"stdin", "reads JSON Lines from standard input", {"format"},
+       &make_stdin_source_from_config},
+      {"tcp", "accepts JSON Lines over TCP connections", {"listen", "format"},
+       &make_tcp_source_from_config},
+  };
+  return types;
+}
+
+const SourceType* find_source_type(std::string_view name) {
+  for (const SourceType& t : source_types()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace licflow

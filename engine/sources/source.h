@@ -1,0 +1,47 @@
+// Source: where events come from (SPEC §3 `sources:`). A source owns its I/O thread(s), which
+// frame bytes into RawChunks and hand them to the graph through the IngestQueue.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/node_config.h"
+#include "engine/ingest_queue.h"
+#include "engine/status.h"
+
+namespace licflow {
+
+class Source {
+ public:
+  explicit Source(std::string id) : id_(std::move(id)) {}
+  virtual ~Source() = default;
+  const std::string& id() const { return id_; }
+
+  // Opens the input and starts the I/O thread(s). They push chunks tagged with `index` and, when
+  // the input ends or stop is requested, exactly one push_end(index).
+  virtual Status start(uint32_t index, IngestQueue& queue) = 0;
+  // Asks the I/O threads to finish soon (clean stop on SIGINT/SIGTERM). Thread-safe.
+  virtual void request_stop() = 0;
+  // Waits for the I/O threads. REQUIRES: start() succeeded.
+  virtual void join() = 0;
+
+ private:
+  std::string id_;
+};
+
+struct SourceType {
+  std::string_view name;
+  std::string_view summary;
+  std::vector<std::string> keys;  // allowed keys besides `type`
+  std::unique_ptr<Source> (*make)(NodeConfig& config);
+};
+
+const std::vector<SourceType>& source_types();
+const SourceType* find_source_type(std::string_view name);
+
+// A file source for `path` ("-" is stdin), as `licflow run --input` builds it.
+std::unique_ptr<Source> make_file_source(std::string id, std::string path);
+
+}  // namespace licflow

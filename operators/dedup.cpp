@@ -1,0 +1,91 @@
+// dedup: SPEC §5 "dedup" — drops a record when a record with the same key passed less than
+// `within` earlier in event time: some passed q has q.ts <= r.ts < q.ts + within. Records that
+// lack a key field are skipped and counted. Stateless in time: no holding, late records are
+// judged like any other, against the passed records still remembered.
+//
+// Memory: per key the passed timestamps that can still matter, i.e. those at or after
+// (latest passed ts of the key) - within - horizon, horizon = max_out_of_orderness +
+// allowed_lateness; keys whose every timestamp fell out of that range are swept periodically.
+// A record later than that horizon may therefore pass where an unbounded memory would drop it.
+#include <algorithm>
+#include <unordered_map>
+
+#include "operators/key.h"
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+constexpr uint64_t kSweepEvery = 1 << 16;  // records between sweeps of forgotten keys
+
+class Dedup final : public Operator {
+ public:
+  Dedup(KeyFields key, int64_t within_ms, int64_t horizon_ms)
+      : Operator({"out"}), key_(std::move(key)), within_ms_(within_ms), horizon_ms_(horizon_ms) {}
+
+  void process(size_t, const BatchPtr& batch, Emitter& out) override {
+    Batch kept;
+    kept.watermark = batch->watermark;
+    kept.credit = batch->credit;
+    kept.records.reserve(batch->records.size());
+    uint64_t skipped = 0;
+    for (const Record& r : batch->records) {
+      if (!key_.encode(r, scratch_)) {
+        ++skipped;
+        continue;
+      }
+      if (admit(scratch_, r.ts)) kept.records.push_back(r);
+      if (++since_sweep_ == kSweepEvery) sweep();
+    }
+    if (skipped > 0) count_dropped(skipped);
+    if (kept.records.size() == batch->records.size()) {
+      out.emit(0, batch);
+    } else {
+      out.emit(0, std::move(kept));
+    }
+  }
+
+ private:
+  bool admit(const std::string& key, int64_t ts) {
+    std::vector<int64_t>& passed = passed_[key];  // sorted ascending
+    auto after = std::upper_bound(passed.begin(), passed.end(), ts);
+    if (after != passed.begin() && ts - *(after - 1) < within_ms_) return false;
+    passed.insert(after, ts);
+    latest_ = std::max(latest_, ts);
+    // Forget timestamps no on-time record can be judged against any more.
+    int64_t keep_from = passed.back() - within_ms_ - horizon_ms_;
+    auto first_kept = std::lower_bound(passed.begin(), passed.end(), keep_from);
+    if (first_kept != passed.begin() && first_kept != passed.end()) {
+      passed.erase(passed.begin(), first_kept);
+    }
+    return true;
+  }
+
+  void sweep() {
+    since_sweep_ = 0;
+    if (latest_ == kMinTime) return;
+    int64_t keep_from = latest_ - within_ms_ - horizon_ms_;
+    std::erase_if(passed_, [&](const auto& entry) { return entry.second.back() < keep_from; });
+  }
+
+  KeyFields key_;
+  int64_t within_ms_;
+  int64_t horizon_ms_;
+  std::unordered_map<std::string, std::vector<int64_t>> passed_;
+  int64_t latest_ = kMinTime;
+  uint64_t since_sweep_ = 0;
+  std::string scratch_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> make_dedup(NodeConfig& config) {
+  auto key = config.get_string_list("key", true);
+  auto within = config.get_duration("within", true);
+  if (config.failed()) return nullptr;
+  const TimeSettings& time = config.settings().time;
+  return std::make_unique<Dedup>(KeyFields(*key), *within,
+                                 time.max_out_of_orderness_ms + time.allowed_lateness_ms);
+}
+
+}  // namespace licflow

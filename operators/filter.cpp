@@ -1,0 +1,43 @@
+// filter: SPEC §5 "filter" — passes the records for which `where` is true (SPEC §4: only the
+// boolean true counts). Stateless in time: late records pass like any other.
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+class Filter final : public Operator {
+ public:
+  explicit Filter(Expression where) : Operator({"out"}), where_(std::move(where)) {}
+
+  void process(size_t, const BatchPtr& batch, Emitter& out) override {
+    const std::vector<Record>& in = batch->records;
+    size_t first_rejected = 0;
+    while (first_rejected < in.size() && where_.test(in[first_rejected])) ++first_rejected;
+    if (first_rejected == in.size()) {
+      out.emit(0, batch);  // everything passed: forward the batch itself, no copy
+      return;
+    }
+    Batch kept;
+    kept.watermark = batch->watermark;
+    kept.credit = batch->credit;
+    kept.records.reserve(in.size());
+    kept.records.insert(kept.records.end(), in.begin(), in.begin() + first_rejected);
+    for (size_t i = first_rejected + 1; i < in.size(); ++i) {
+      if (where_.test(in[i])) kept.records.push_back(in[i]);
+    }
+    out.emit(0, std::move(kept));
+  }
+
+ private:
+  Expression where_;
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> make_filter(NodeConfig& config) {
+  auto where = config.get_expression("where", true);
+  if (config.failed()) return nullptr;
+  return std::make_unique<Filter>(std::move(*where));
+}
+
+}  // namespace licflow

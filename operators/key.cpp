@@ -1,0 +1,52 @@
+#include "operators/key.h"
+
+#include <cstring>
+
+namespace licflow {
+
+KeyFields::KeyFields(const std::vector<std::string>& names) {
+  for (const std::string& n : names) ids_.push_back(intern_field(n));
+}
+
+bool KeyFields::encode(const Record& record, std::string& out) const {
+  out.clear();
+  for (FieldId id : ids_) {
+    Value ts_value;
+    const Value* v = nullptr;
+    if (id == field::kTs) {
+      ts_value = Value(record.ts);
+      v = &ts_value;
+    } else {
+      v = record.find(id);
+    }
+    if (v == nullptr) return false;
+    // Kind tag + fixed-width or length-prefixed bytes: distinct values never collide.
+    out.push_back(static_cast<char>(v->kind()));
+    switch (v->kind()) {
+      case ValueKind::kNull:
+        break;
+      case ValueKind::kBool:
+        out.push_back(v->as_bool() ? '1' : '0');
+        break;
+      case ValueKind::kInt: {
+        int64_t i = v->as_int();
+        out.append(reinterpret_cast<const char*>(&i), sizeof i);
+        break;
+      }
+      case ValueKind::kDouble: {
+        double d = v->as_double();
+        out.append(reinterpret_cast<const char*>(&d), sizeof d);
+        break;
+      }
+      case ValueKind::kString: {
+        auto size = static_cast<uint32_t>(v->as_string().size());
+        out.append(reinterpret_cast<const char*>(&size), sizeof size);
+        out.append(v->as_string());
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace licflow

@@ -1,0 +1,27 @@
+// Grouping keys of keyed operators (SPEC §5): the values of the `key:` fields of a record, encoded
+// into one byte string so it can be hashed and compared. An empty key list is one global key.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/record.h"
+
+namespace licflow {
+
+class KeyFields {
+ public:
+  KeyFields() = default;
+  explicit KeyFields(const std::vector<std::string>& names);
+
+  const std::vector<FieldId>& ids() const { return ids_; }
+  // Writes the record's key into `out`; false when a key field is missing (the record is skipped).
+  // A present null is a key value of its own.
+  bool encode(const Record& record, std::string& out) const;
+
+ private:
+  std::vector<FieldId> ids_;
+};
+
+}  // namespace licflow

@@ -1,0 +1,27 @@
+#include "operators/registry.h"
+
+namespace licflow {
+
+std::unique_ptr<Operator> make_filter(NodeConfig& config);
+std::unique_ptr<Operator> make_route(NodeConfig& config);
+std::unique_ptr<Operator> make_dedup(NodeConfig& config);
+
+const std::vector<OperatorType>& operator_types() {
+  static const std::vector<OperatorType> types = {
+      {"filter", "passes records for which `where` is true", {"where"}, &make_filter},
+      {"route", "sends each record to the port of the first (or every) matching route",
+       {"routes", "mode", "priority"}, &make_route},
+      {"dedup", "drops a record when one with the same key passed less than `within` earlier",
+       {"key", "within"}, &make_dedup},
+  };
+  return types;
+}
+
+const OperatorType* find_operator_type(std::string_view name) {
+  for (const OperatorType& t : operator_types()) {
+    if (t.name == name) return &t;
+  }
+  return nullptr;
+}
+
+}  // namespace licflow

@@ -1,0 +1,95 @@
+// route: SPEC §5 "route" — `routes: {NAME: EXPR, …}` in order; each record goes to the port of
+// the first matching route (`mode: all`: of every matching route); records matching none go to
+// `unmatched`. There is no `out` port. `priority: [NAME, …]` marks lanes whose records, and
+// everything downstream of them, are scheduled ahead of bulk work (the runtime raises the
+// oneTBB node priority of every node fed by such a lane).
+#include "config/suggest.h"
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+class Route final : public Operator {
+ public:
+  Route(std::vector<std::string> ports, std::vector<Expression> conditions, bool all,
+        std::vector<bool> priority)
+      : Operator(std::move(ports)), conditions_(std::move(conditions)), all_(all),
+        priority_(std::move(priority)) {}
+
+  bool is_priority_port(size_t port) const override { return priority_[port]; }
+
+  void process(size_t, const BatchPtr& batch, Emitter& out) override {
+    const size_t unmatched = conditions_.size();
+    std::vector<Batch> lanes(conditions_.size() + 1);
+    for (const Record& r : batch->records) {
+      bool matched = false;
+      for (size_t i = 0; i < conditions_.size(); ++i) {
+        if (!conditions_[i].test(r)) continue;
+        lanes[i].records.push_back(r);
+        matched = true;
+        if (!all_) break;
+      }
+      if (!matched) lanes[unmatched].records.push_back(r);
+    }
+    for (size_t port = 0; port < lanes.size(); ++port) {
+      // Forward empty batches too: they carry the watermark to every lane.
+      lanes[port].watermark = batch->watermark;
+      lanes[port].credit = batch->credit;
+      out.emit(port, std::move(lanes[port]));
+    }
+  }
+
+ private:
+  std::vector<Expression> conditions_;  // conditions_[i] feeds port i
+  bool all_;
+  std::vector<bool> priority_;  // per port
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> make_route(NodeConfig& config) {
+  const YAML::Node routes = config.node()["routes"];
+  std::vector<std::string> ports;
+  std::vector<Expression> conditions;
+  if (!routes.IsDefined() || routes.IsNull()) {
+    config.error("routes", "`" + config.id() + "`: missing required key `routes`");
+  } else if (!routes.IsMap() || routes.size() == 0) {
+    config.error("routes", "`" + config.id() + "`: `routes` must map route names to conditions");
+  } else {
+    for (const auto& entry : routes) {
+      std::string name = entry.first.Scalar();
+      if (name == "unmatched" || name.find('.') != std::string::npos) {
+        config.diag().error(entry.first.Mark(), "`" + config.id() + "`: route name `" + name +
+                                                    "` is reserved or contains '.'");
+      }
+      auto condition = config.parse_expression(entry.second);
+      ports.push_back(name);
+      if (condition) conditions.push_back(std::move(*condition));
+    }
+  }
+  auto mode = config.get_string("mode", false).value_or("first");
+  if (mode != "first" && mode != "all") {
+    config.error("mode", "`" + config.id() + "`: `mode` must be `first` or `all`, got `" + mode +
+                             "`");
+  }
+  std::vector<bool> is_priority(ports.size() + 1, false);
+  if (auto priority = config.get_string_list("priority", false)) {
+    for (const std::string& lane : *priority) {
+      auto it = std::find(ports.begin(), ports.end(), lane);
+      if (it != ports.end()) {
+        is_priority[static_cast<size_t>(it - ports.begin())] = true;
+        continue;
+      }
+      std::string hint = nearest(lane, ports);
+      config.error("priority", "`" + config.id() + "`: priority lane `" + lane +
+                                   "` is not a route" +
+                                   (hint.empty() ? "" : " (did you mean `" + hint + "`?)"));
+    }
+  }
+  if (config.failed()) return nullptr;
+  ports.push_back("unmatched");
+  return std::make_unique<Route>(std::move(ports), std::move(conditions), mode == "all",
+                                 std::move(is_priority));
+}
+
+}  // namespace licflow
