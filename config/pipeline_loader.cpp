@@ -173,7 +173,8 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
                                      " must be user, host or user_host");
         }
       }
-      info.cost = spec["cost"];
+      // Assigning a missing key's zombie node would throw; keep cost undefined instead.
+      if (YAML::Node cost = spec["cost"]; cost.IsDefined()) info.cost = YAML::Clone(cost);
       plan.settings.features[feature] = info;
     }
   }
@@ -344,12 +345,16 @@ bool check_acyclic(const std::vector<Declared>& declared, Diagnostics& diag) {
       if (color[in.node] == Color::kGrey) {
         auto start = std::find(path.begin(), path.end(), in.node);
         // `path` walks from consumers to their inputs; print it in data-flow order.
+        std::vector<size_t> members(start, path.end());
+        std::reverse(members.begin(), members.end());
+        // Start at the member declared first, so the message does not depend on DFS order.
+        std::rotate(members.begin(), std::min_element(members.begin(), members.end()),
+                    members.end());
         std::vector<std::string> cycle;
-        for (auto it = start; it != path.end(); ++it) cycle.push_back(declared[*it].node.id);
-        std::reverse(cycle.begin(), cycle.end());
+        for (size_t m : members) cycle.push_back(declared[m].node.id);
         cycle.push_back(cycle.front());
-        diag.error(declared[in.node].mark, "cycle: " + join(cycle, " -> ") +
-                                               " (the graph must be a DAG)");
+        diag.error(declared[members.front()].mark, "cycle: " + join(cycle, " -> ") +
+                                                       " (the graph must be a DAG)");
         ok = false;
       } else if (color[in.node] == Color::kWhite) {
         visit(in.node);

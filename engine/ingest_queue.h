@@ -19,9 +19,13 @@ namespace licflow {
 
 class IngestQueue {
  public:
-  explicit IngestQueue(size_t max_in_flight)
+  IngestQueue(size_t max_in_flight, size_t chunk_bytes)
       : credits_(static_cast<moodycamel::LightweightSemaphore::ssize_t>(max_in_flight)),
-        max_in_flight_(max_in_flight) {}
+        max_in_flight_(max_in_flight),
+        chunk_bytes_(chunk_bytes) {}
+
+  // How many bytes of lines sources should gather into one chunk.
+  size_t chunk_bytes() const { return chunk_bytes_; }
 
   // Blocks until a credit is free, then enqueues.
   void push(std::unique_ptr<RawChunk> chunk) {
@@ -53,6 +57,7 @@ class IngestQueue {
   moodycamel::BlockingConcurrentQueue<std::unique_ptr<RawChunk>> queue_;
   moodycamel::LightweightSemaphore credits_;
   size_t max_in_flight_;
+  size_t chunk_bytes_;
 };
 
 }  // namespace licflow

@@ -106,7 +106,7 @@ class Runner {
   Runner(Plan& plan, const RunOptions& options)
       : plan_(plan),
         options_(options),
-        queue_(options.max_chunks_in_flight),
+        queue_(options.max_chunks_in_flight, options.chunk_bytes),
         dead_letters_(plan.dead_letter_path),
         parallelism_(tbb::global_control::max_allowed_parallelism,
                      static_cast<size_t>(std::max(1, options.threads)) + 1),
@@ -304,6 +304,8 @@ class Runner {
     while (active > 0) {
       std::unique_ptr<RawChunk> chunk;
       if (queue_.pop(chunk, std::chrono::milliseconds(100))) {
+        summary_.peak_chunks_in_flight =
+            std::max(summary_.peak_chunks_in_flight, queue_.in_flight());
         if (chunk->end) {
           --active;
           continue;

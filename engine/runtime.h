@@ -26,7 +26,8 @@ struct RunOptions {
   int threads = 2;  // worker threads of the graph; I/O threads come on top
   bool progress = false;  // a progress line on stderr every second
   const std::atomic<bool>* stop = nullptr;  // when set to true: clean stop
-  size_t max_chunks_in_flight = 16;  // backpressure bound (chunks are up to 256 KiB)
+  size_t max_chunks_in_flight = 16;  // backpressure bound: chunks queued or inside the graph
+  size_t chunk_bytes = 256 * 1024;   // lines per chunk, in bytes: the unit of parallel parsing
 };
 
 struct NodeStats {
@@ -42,6 +43,7 @@ struct RunSummary {
   uint64_t dead_letters = 0;
   double seconds = 0;
   bool stopped = false;       // ended by a stop request rather than end of input
+  size_t peak_chunks_in_flight = 0;  // the most chunks queued or in the graph at once
   std::vector<NodeStats> nodes;
 };
 

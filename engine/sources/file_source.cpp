@@ -40,7 +40,8 @@ class FileSource final : public Source {
 
  private:
   void read_all(uint32_t index, IngestQueue& queue) {
-    LineChunker chunker(index, [&](std::unique_ptr<RawChunk> c) { queue.push(std::move(c)); });
+    LineChunker chunker(index, [&](std::unique_ptr<RawChunk> c) { queue.push(std::move(c)); },
+                        queue.chunk_bytes());
     std::string buffer(1 << 20, '\0');
     // read(), not fread(): a pipe delivers what it has at once instead of waiting for a full buffer.
     while (!stop_.load(std::memory_order_relaxed)) {

@@ -11,6 +11,8 @@
 #include <spdlog/spdlog.h>
 
 #include <cerrno>
+#include <chrono>
+#include <optional>
 #include <cstring>
 #include <list>
 #include <mutex>
@@ -24,6 +26,7 @@ namespace licflow {
 namespace {
 
 constexpr int kPollMs = 100;  // how quickly I/O threads notice a stop request
+constexpr auto kDrainTime = std::chrono::seconds(1);
 
 class TcpSource final : public Source {
  public:
@@ -86,11 +89,19 @@ class TcpSource final : public Source {
   // One thread per connection: blocking reads with a poll timeout to notice a stop request.
   void read_connection(int fd, uint32_t index, IngestQueue& queue) {
     LineChunker chunker(index, [&](std::unique_ptr<RawChunk> c) { queue.push(std::move(c)); },
-                        64 * 1024);
+                        queue.chunk_bytes());
     std::string buffer(256 * 1024, '\0');
-    while (!stop_.load(std::memory_order_relaxed)) {
+    // On a stop request, what the peer already sent is still read, for at most kDrainTime, so a
+    // clean stop does not cut lines that had arrived.
+    std::optional<std::chrono::steady_clock::time_point> drain_until;
+    while (true) {
+      if (!drain_until && stop_.load(std::memory_order_relaxed)) {
+        drain_until = std::chrono::steady_clock::now() + kDrainTime;
+      }
+      if (drain_until && std::chrono::steady_clock::now() > *drain_until) break;
       pollfd p{fd, POLLIN, 0};
-      int ready = ::poll(&p, 1, kPollMs);
+      int ready = ::poll(&p, 1, drain_until ? 0 : kPollMs);
+      if (ready == 0 && drain_until) break;
       if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
       ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
       if (n < 0 && errno == EINTR) continue;

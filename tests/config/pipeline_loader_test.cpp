@@ -1,0 +1,226 @@
+// SPEC §3: pipeline files, validated into a plan; every problem as FILE:LINE:COL: error: MESSAGE.
+#include <catch2/catch.hpp>
+
+#include "tests/test_util.h"
+
+using namespace licflow;
+using licflow::test::load_plan;
+using licflow::test::pipeline_errors;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+const char* kValid = R"(name: ok
+time: {max_out_of_orderness: 5s, allowed_lateness: 1m}
+state: {dir: ./d, checkpoint_interval: 10s, memory_limit: 64MiB}
+features:
+  matlab: {capacity: 50, dup_group: user_host}
+sources:
+  events: {type: file, path: in.jsonl}
+operators:
+  lanes:
+    type: route
+    input: events
+    routes:
+      urgent: type == 'server_down'
+      denials: type == 'denied'
+    priority: [urgent]
+  after_urgent: {type: filter, input: lanes.urgent, where: "true"}
+  quiet: {type: filter, input: [lanes.denials, lanes.unmatched], where: "server != 'x'"}
+sinks:
+  out: {type: file, path: out.jsonl, input: [after_urgent, quiet]}
+)";
+
+}  // namespace
+
+TEST_CASE("a valid pipeline loads into a topologically ordered plan", "[config][spec-3]") {
+  auto plan = load_plan(kValid);
+  CHECK(plan->name == "ok");
+  CHECK(plan->time.max_out_of_orderness_ms == 5000);
+  CHECK(plan->time.allowed_lateness_ms == 60000);
+  CHECK(plan->state.dir == "./d");
+  CHECK(plan->state.memory_limit_bytes == 64ull << 20);
+  CHECK(plan->dead_letter_path == "./d/dead_letter.jsonl");
+  CHECK(plan->settings.features.at("matlab").capacity == 50);
+  CHECK(plan->settings.features.at("matlab").dup_group == "user_host");
+  REQUIRE(plan->nodes.size() == 5);
+  std::vector<std::string> ids;
+  for (const PlanNode& n : plan->nodes) ids.push_back(n.id);
+  CHECK(ids == std::vector<std::string>{"events", "lanes", "after_urgent", "quiet", "out"});
+  // A route has no `out` port: its ports are its routes, then `unmatched`.
+  CHECK(plan->nodes[1].ports() == std::vector<std::string>{"urgent", "denials", "unmatched"});
+  CHECK(plan->stream_name(plan->nodes[3].inputs[1]) == "lanes.unmatched");
+  CHECK(plan->stream_name(plan->nodes[4].inputs[0]) == "after_urgent");
+}
+
+TEST_CASE("priority lanes mark everything downstream of them", "[config][route][spec-5]") {
+  auto plan = load_plan(kValid);
+  CHECK_FALSE(plan->nodes[1].priority);  // the route itself is fed by bulk work
+  CHECK(plan->nodes[2].priority);        // after_urgent <- lanes.urgent
+  CHECK_FALSE(plan->nodes[3].priority);  // quiet <- denials, unmatched
+  CHECK(plan->nodes[4].priority);        // the sink is fed by after_urgent
+}
+
+TEST_CASE("dead letters default into the state dir; dead_letter.path overrides",
+          "[config][spec-3]") {
+  auto plan = load_plan("name: x\nsources: {e: {type: stdin}}\n");
+  CHECK(plan->dead_letter_path == "./licflow-data/dead_letter.jsonl");
+  plan = load_plan("name: x\ndead_letter: {path: /tmp/dl.jsonl}\nsources: {e: {type: stdin}}\n");
+  CHECK(plan->dead_letter_path == "/tmp/dl.jsonl");
+}
+
+TEST_CASE("invalid YAML is reported with its position", "[config][spec-3]") {
+  auto errors = pipeline_errors("name: x\nsources: {e: {type: stdin}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:"));
+  CHECK_THAT(errors[0], Contains(": error: invalid YAML:"));
+}
+
+TEST_CASE("unknown keys are reported at the key with the nearest valid one", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sorces: {}\n"
+      "sources:\n"
+      "  e: {type: file, path: a, fromat: jsonl}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:2:1: error: unknown key `sorces` in the pipeline "
+                                   "(did you mean `sources`?)"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:4:28: error: unknown key `fromat` in source `e` "
+                                   "(did you mean `format`?)"));
+}
+
+TEST_CASE("unknown operator types list the valid ones", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  f: {type: filtr, input: e, where: 'true'}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "p.yaml:4:13: error: unknown operator type `filtr` (did you mean `filter`?); valid: "
+        "filter, route, dedup");
+}
+
+TEST_CASE("unknown inputs suggest the nearest id", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {events: {type: stdin}}\n"
+      "operators:\n"
+      "  f: {type: filter, input: evnts, where: 'true'}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "p.yaml:4:28: error: unknown input `evnts` of `f` (did you mean `events`?)");
+}
+
+TEST_CASE("unknown ports and a route's missing out port are reported", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  r: {type: route, input: e, routes: {a: 'true'}}\n"
+      "sinks:\n"
+      "  s1: {type: stdout, input: r}\n"
+      "  s2: {type: stdout, input: r.b}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:6:29: error: input `r` of `s1`: `r` has no `out` port"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:7:29: error: input `r.b` of `s2`: unknown port `b` of "
+                                   "`r`"));
+}
+
+TEST_CASE("cycles are named", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  a: {type: filter, input: [e, c], where: 'true'}\n"
+      "  b: {type: filter, input: a, where: 'true'}\n"
+      "  c: {type: filter, input: b, where: 'true'}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:4:3: error: cycle: a -> b -> c -> a"));
+}
+
+TEST_CASE("bad durations are reported at the value", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "time: {max_out_of_orderness: 5 sec}\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  d: {type: dedup, input: e, key: [user], within: ten}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:2:30: error: bad duration `5 sec`"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:5:51: error: `d`: bad duration `ten` for `within`"));
+}
+
+TEST_CASE("expression errors point at the column inside the expression", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  f:\n"
+      "    type: filter\n"
+      "    input: e\n"
+      "    where: count > > 3\n"
+      "  g: {type: filter, input: e, where: \"user == 'a' and (x\"}\n");
+  REQUIRE(errors.size() == 2);
+  // `count > > 3`: the second `>` starts at offset 8 of the scalar, which starts at column 12.
+  CHECK_THAT(errors[0], StartsWith("p.yaml:7:20: error: `f`: bad expression:"));
+  // The quote is at column 37, so the text starts at 38; the problem is at its end, offset 19.
+  CHECK_THAT(errors[1], StartsWith("p.yaml:8:57: error: `g`: bad expression: expected ')'"));
+}
+
+TEST_CASE("every problem is reported, not just the first", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "sources: {e: {type: socket}}\n"
+      "operators:\n"
+      "  f: {type: filter, input: nope, where: 'a =='}\n"
+      "sinks:\n"
+      "  s: {type: stdout}\n");
+  CHECK(errors.size() == 5);  // name, type, input, expression, sink input
+}
+
+TEST_CASE("duplicate keys and ids are rejected", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  e: {type: filter, input: e, where: 'true'}\n"
+      "  f: {type: filter, input: e, where: 'true', where: 'false'}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], Contains("duplicate id `e`"));
+  CHECK_THAT(errors[1], Contains("duplicate key `where`"));
+}
+
+TEST_CASE("route rejects an unknown priority lane and a bad mode", "[config][route][spec-5]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  r: {type: route, input: e, routes: {urgent: 'true'}, priority: [urgnt], mode: any}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], Contains("priority lane `urgnt` is not a route (did you mean `urgent`?)"));
+  CHECK_THAT(errors[1], Contains("`mode` must be `first` or `all`"));
+}
+
+TEST_CASE("sources validate their keys and formats", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources:\n"
+      "  a: {type: file}\n"
+      "  b: {type: tcp, listen: nowhere}\n"
+      "  c: {type: stdin, format: xml}\n");
+  REQUIRE(errors.size() == 3);
+  CHECK_THAT(errors[0], Contains("`a`: missing required key `path`"));
+  CHECK_THAT(errors[1], Contains("`listen` must be HOST:PORT"));
+  CHECK_THAT(errors[2], Contains("unknown format `xml`"));
+}
+
+TEST_CASE("graph renderings name every node and edge", "[config][spec-8]") {
+  auto plan = load_plan(kValid);
+  std::string dot = render_dot(*plan);
+  CHECK_THAT(dot, Contains("\"lanes\" -> \"after_urgent\" [label=\"urgent\"];"));
+  CHECK_THAT(dot, Contains("\"quiet\" -> \"out\";"));
+  std::string mermaid = render_mermaid(*plan);
+  CHECK_THAT(mermaid, StartsWith("flowchart LR\n"));
+  CHECK_THAT(mermaid, Contains("n1 -- unmatched --> n3"));
+}

@@ -1,0 +1,144 @@
+// The licflow command line, run as a user runs it (SPEC §3, §8): exit codes, validate's output,
+// run from file to file, --input, --threads invariance, generate and graph.
+#include <catch2/catch.hpp>
+
+#include "tests/test_util.h"
+
+using namespace licflow::test;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+const std::string kLicflow = LICFLOW_BINARY;
+const std::string kPipelines = std::string(LICFLOW_SOURCE_DIR) + "/pipelines";
+
+std::string pipeline_file(const TempDir& dir) {
+  std::string path = dir.file("p.yaml");
+  write_file(path,
+             "name: cli\n"
+             "dead_letter: {path: " + dir.file("dead.jsonl") + "}\n"
+             "sources:\n  events: {type: file, path: /nonexistent/replaced-by-input.jsonl}\n"
+             "operators:\n"
+             "  denials: {type: filter, input: events, where: \"type == 'denied'\"}\n"
+             "  once: {type: dedup, input: denials, key: [feature, user], within: 10m}\n"
+             "sinks:\n"
+             "  out: {type: file, path: " + dir.file("out.jsonl") + ", input: once}\n"
+             "  table: {type: file, path: " + dir.file("out.csv") + ", format: csv, input: once}\n");
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("validate accepts every shipped pipeline", "[cli][spec-3]") {
+  for (const char* name : {"denials.yaml"}) {
+    auto r = run_command(kLicflow + " validate " + kPipelines + "/" + name);
+    INFO(r.err);
+    CHECK(r.exit_code == 0);
+    CHECK_THAT(r.out, Contains(": ok"));
+  }
+}
+
+TEST_CASE("validate reports problems as FILE:LINE:COL and exits 2", "[cli][spec-3]") {
+  TempDir dir;
+  std::string path = dir.file("bad.yaml");
+  write_file(path,
+             "name: bad\n"
+             "sources: {events: {type: stdin}}\n"
+             "operators:\n"
+             "  f: {type: filtre, input: event}\n");
+  auto r = run_command(kLicflow + " validate " + path);
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, StartsWith(path + ":4:13: error: unknown operator type `filtre`"));
+  CHECK_THAT(r.err, Contains(path + ":4:28: error: unknown input `event` of `f` (did you mean "
+                             "`events`?)"));
+}
+
+TEST_CASE("bad usage exits 2", "[cli][spec-8]") {
+  CHECK(run_command(kLicflow).exit_code == 2);
+  CHECK(run_command(kLicflow + " frobnicate").exit_code == 2);
+  CHECK(run_command(kLicflow + " run").exit_code == 2);
+  CHECK(run_command(kLicflow + " graph x.yaml --format png").exit_code == 2);
+  CHECK(run_command(kLicflow + " validate /nonexistent.yaml").exit_code == 2);
+  auto help = run_command(kLicflow + " run --help");
+  CHECK(help.exit_code == 0);
+  CHECK_THAT(help.out, Contains("--input"));
+}
+
+TEST_CASE("run: --input replaces the first source; file to file; summary on stderr",
+          "[cli][spec-3][spec-8]") {
+  TempDir dir;
+  auto gen = run_command(kLicflow + " generate --users 40 --days 2 --faults > " +
+                         dir.file("events.jsonl"));
+  REQUIRE(gen.exit_code == 0);
+  auto r = run_command(kLicflow + " run " + pipeline_file(dir) + " --input " +
+                       dir.file("events.jsonl"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK_THAT(r.err, Contains("licflow: `cli` finished"));
+  CHECK_THAT(r.err, Contains("dead letters written to " + dir.file("dead.jsonl")));
+  auto out = read_lines(dir.file("out.jsonl"));
+  REQUIRE_FALSE(out.empty());
+  for (const std::string& line : out) {
+    CHECK_THAT(line, StartsWith("{\"stream\":\"once\",\"ts\":\""));
+    CHECK_THAT(line, Contains("\"type\":\"denied\""));
+  }
+  auto csv = read_lines(dir.file("out.csv"));
+  REQUIRE(csv.size() == out.size() + 1);
+  CHECK_THAT(csv[0], StartsWith("stream,ts,type,"));
+  // Dead letters keep the replaced source's id.
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE_FALSE(dead.empty());
+  CHECK_THAT(dead[0], StartsWith("{\"source\":\"events\",\"line\":"));
+}
+
+TEST_CASE("run reads stdin with --input -, and exits 1 when a source cannot open",
+          "[cli][spec-8]") {
+  TempDir dir;
+  std::string p = pipeline_file(dir);
+  auto r = run_command("printf '{\"ts\":1,\"type\":\"denied\",\"feature\":\"f\",\"user\":\"u\"}\\n' | " +
+                       kLicflow + " run " + p + " --input -");
+  INFO(r.err);
+  CHECK(r.exit_code == 0);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+  auto missing = run_command(kLicflow + " run " + p + " --input " + dir.file("missing.jsonl"));
+  CHECK(missing.exit_code == 1);
+  CHECK_THAT(missing.err, Contains("cannot open"));
+}
+
+TEST_CASE("run gives the same output with --threads 1 and --threads 2", "[cli][spec-8]") {
+  TempDir dir;
+  REQUIRE(run_command(kLicflow + " generate --users 80 --days 3 --faults --out-of-order 30s > " +
+                      dir.file("events.jsonl"))
+              .exit_code == 0);
+  std::string p = pipeline_file(dir);
+  std::vector<std::string> outs[2];
+  for (int threads : {1, 2}) {
+    auto r = run_command(kLicflow + " run " + p + " --threads " + std::to_string(threads) +
+                         " --input " + dir.file("events.jsonl"));
+    REQUIRE(r.exit_code == 0);
+    outs[threads - 1] = read_lines(dir.file("out.jsonl"));
+  }
+  CHECK_FALSE(outs[0].empty());
+  CHECK(sorted(outs[0]) == sorted(outs[1]));
+}
+
+TEST_CASE("generate is deterministic per seed", "[cli][generate][spec-8]") {
+  auto a = run_command(kLicflow + " generate --seed 7 --users 20 --days 1");
+  auto b = run_command(kLicflow + " generate --seed 7 --users 20 --days 1");
+  auto c = run_command(kLicflow + " generate --seed 8 --users 20 --days 1");
+  REQUIRE(a.exit_code == 0);
+  CHECK(a.out.size() > 1000);
+  CHECK(a.out == b.out);
+  CHECK(a.out != c.out);
+  CHECK(run_command(kLicflow + " generate --start yesterday").exit_code == 2);
+}
+
+TEST_CASE("graph draws dot and mermaid", "[cli][spec-8]") {
+  auto dot = run_command(kLicflow + " graph " + kPipelines + "/denials.yaml");
+  CHECK(dot.exit_code == 0);
+  CHECK_THAT(dot.out, StartsWith("digraph \"denials\""));
+  auto mermaid = run_command(kLicflow + " graph " + kPipelines + "/denials.yaml --format mermaid");
+  CHECK(mermaid.exit_code == 0);
+  CHECK_THAT(mermaid.out, StartsWith("flowchart LR"));
+}

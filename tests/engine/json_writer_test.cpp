@@ -1,0 +1,142 @@
+// Tests for the SPEC §2 / §6 output forms: escaping, shortest round-trip numbers, record lines.
+#include "engine/json_writer.h"
+
+#include <catch2/catch.hpp>
+
+#include <charconv>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "engine/field_names.h"
+#include "engine/record.h"
+
+namespace licflow {
+namespace {
+
+std::string json_string(std::string_view s) {
+  std::string out;
+  append_json_string(out, s);
+  return out;
+}
+
+std::string json_value(const Value& v) {
+  std::string out;
+  append_json_value(out, v);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("append_json_string escapes what JSON requires and nothing else", "[json][spec-2]") {
+  CHECK(json_string("") == R"("")");
+  CHECK(json_string("plain") == R"("plain")");
+  CHECK(json_string("a\"b\\c/d") == R"("a\"b\\c/d")");
+  CHECK(json_string("\b\f\n\r\t") == R"("\b\f\n\r\t")");
+  CHECK(json_string(std::string_view("\0\x01\x1f", 3)) == R"("\u0000\u0001\u001f")");
+  CHECK(json_string("\x7f") == "\"\x7f\"");
+  CHECK(json_string("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80") ==
+        "\"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80\"");
+
+  std::string appended = "x";
+  append_json_string(appended, "y");
+  CHECK(appended == "x\"y\"");
+}
+
+TEST_CASE("append_json_string replaces invalid UTF-8 with U+FFFD", "[json][spec-2]") {
+  const std::string r = "\xEF\xBF\xBD";
+  CHECK(json_string("a\xff" "b") == "\"a" + r + "b\"");
+  CHECK(json_string("\xc3") == "\"" + r + "\"");                // cut sequence at the end
+  CHECK(json_string("\xe2\x82" "A") == "\"" + r + "A\"");       // maximal subpart: one U+FFFD
+  CHECK(json_string("\xc0\xaf") == "\"" + r + r + "\"");        // overlong
+  CHECK(json_string("\xed\xa0\x80") == "\"" + r + r + r + "\"");  // UTF-16 surrogate
+  CHECK(json_string("\xf4\x90\x80\x80") == "\"" + r + r + r + r + "\"");  // above U+10FFFF
+}
+
+TEST_CASE("append_json_value writes each kind", "[json][spec-2]") {
+  CHECK(json_value(Value()) == "null");
+  CHECK(json_value(Value(true)) == "true");
+  CHECK(json_value(Value(false)) == "false");
+  CHECK(json_value(Value(int64_t{0})) == "0");
+  CHECK(json_value(Value(int64_t{-42})) == "-42");
+  CHECK(json_value(Value(std::numeric_limits<int64_t>::max())) == "9223372036854775807");
+  CHECK(json_value(Value(std::numeric_limits<int64_t>::min())) == "-9223372036854775808");
+  CHECK(json_value(Value("s\n")) == R"("s\n")");
+}
+
+TEST_CASE("doubles are printed shortest round-trip and stay doubles", "[json][spec-2]") {
+  CHECK(json_value(Value(0.1)) == "0.1");
+  CHECK(json_value(Value(0.9)) == "0.9");
+  CHECK(json_value(Value(2.5)) == "2.5");
+  CHECK(json_value(Value(1.0)) == "1.0");
+  CHECK(json_value(Value(-0.0)) == "-0.0");
+  CHECK(json_value(Value(100.0)) == "100.0");
+  CHECK(json_value(Value(1e21)) == "1e+21");
+  CHECK(json_value(Value(1.5e-7)) == "1.5e-07");
+  CHECK(json_value(Value(1.0 / 3.0)) == "0.3333333333333333");
+  CHECK(json_value(Value(std::nan(""))) == "null");
+  CHECK(json_value(Value(std::numeric_limits<double>::infinity())) == "null");
+  CHECK(json_value(Value(-std::numeric_limits<double>::infinity())) == "null");
+
+  std::mt19937_64 rng(7);
+  for (int i = 0; i < 10000; ++i) {
+    double d;
+    const uint64_t bits = rng();
+    std::memcpy(&d, &bits, sizeof d);
+    if (!std::isfinite(d)) continue;
+    const std::string text = json_value(Value(d));
+    double back = 0;
+    auto r = std::from_chars(text.data(), text.data() + text.size(), back);
+    INFO(text);
+    REQUIRE(r.ec == std::errc());
+    REQUIRE(r.ptr == text.data() + text.size());
+    REQUIRE(std::memcmp(&back, &d, sizeof d) == 0);
+  }
+}
+
+TEST_CASE("append_record_json writes stream, ts, then fields in order", "[json][spec-2][spec-6]") {
+  Record r;
+  r.ts = 1'795'770'900'000;  // 2026-11-27T09:15:00Z
+  r.set(field::kType, Value("checkout"));
+  r.set(field::kServer, Value("lic-1"));
+  r.set(field::kCount, Value(int64_t{3}));
+  r.set(intern_field("utilization"), Value(0.5));
+  r.set(intern_field("odd \"name\""), Value());
+  r.set(field::kLate, Value(true));
+
+  std::string out;
+  append_record_json(out, r, "state.sessions");
+  CHECK(out ==
+        R"({"stream":"state.sessions","ts":"2026-11-27T09:15:00.000Z","type":"checkout",)"
+        R"("server":"lic-1","count":3,"utilization":0.5,"odd \"name\"":null,"late":true})");
+
+  out.clear();
+  append_record_json(out, r, "");
+  CHECK(out.rfind(R"({"ts":"2026-11-27T09:15:00.000Z","type":"checkout",)", 0) == 0);
+}
+
+TEST_CASE("append_record_json never writes a key twice", "[json][spec-6]") {
+  Record r;
+  r.ts = -1;
+  r.set(field::kStream, Value("from the input"));
+  r.set(field::kTs, Value(int64_t{5}));
+  r.set(field::kUser, Value("u"));
+
+  std::string out;
+  append_record_json(out, r, "events");
+  CHECK(out == R"({"stream":"events","ts":"1969-12-31T23:59:59.999Z","user":"u"})");
+
+  out.clear();
+  append_record_json(out, r, "");
+  CHECK(out == R"({"ts":"1969-12-31T23:59:59.999Z","stream":"from the input","user":"u"})");
+
+  Record empty;
+  out.clear();
+  append_record_json(out, empty, "s");
+  CHECK(out == R"({"stream":"s","ts":"1970-01-01T00:00:00.000Z"})");
+}
+
+}  // namespace licflow

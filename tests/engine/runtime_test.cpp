@@ -1,0 +1,313 @@
+// The running graph: dead letters (SPEC §1), end-to-end delivery, --threads invariance (SPEC §8),
+// backpressure, and the TCP source.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <thread>
+
+#include "engine/generator.h"
+#include "tests/test_util.h"
+
+using namespace licflow;
+using namespace licflow::test;
+using Catch::Matchers::Contains;
+
+namespace {
+
+std::string file_pipeline(const TempDir& dir, const std::string& operators,
+                          const std::string& sink_input) {
+  return "name: t\n"
+         "dead_letter: {path: " + dir.file("dead.jsonl") + "}\n"
+         "sources:\n  events: {type: file, path: " + dir.file("in.jsonl") + "}\n" +
+         operators +
+         "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") + ", input: " + sink_input +
+         "}\n";
+}
+
+RunSummary run_ok(Plan& plan, RunOptions options = {}) {
+  auto result = run_plan(plan, options);
+  INFO(result.status().message());
+  REQUIRE(result.is_ok());
+  return result.value();
+}
+
+}  // namespace
+
+TEST_CASE("every bad-input kind becomes a dead letter and every good line is delivered",
+          "[runtime][dead-letter][spec-1]") {
+  TempDir dir;
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"{\"ts\":1,\"type\":\"checkout\",\"feature\":\"f\"", "invalid JSON"},
+      {"not json at all", "invalid JSON"},
+      {"[1,2,3]", "not a JSON object"},
+      {"{\"ts\":NaN,\"type\":\"metric\"}", "invalid JSON"},
+      {"{\"ts\":1,\"type\":\"metric\",\"v\":Infinity}", "invalid JSON"},
+      {"{\"ts\":1,\"type\":\"metric\",\"user\":\"\xff\xfe\"}", "invalid JSON"},
+      {"{\"type\":\"metric\"}", "missing field `ts`"},
+      {"{\"ts\":1}", "missing field `type`"},
+      {"{\"ts\":1,\"type\":\"checkot\",\"feature\":\"f\"}", "unknown type"},
+      {"{\"ts\":1,\"type\":\"denied\"}", "missing field `feature`"},
+      {"{\"ts\":1,\"type\":\"checkout\",\"feature\":\"f\",\"count\":2.0}", "field `count`"},
+      {"{\"ts\":1,\"type\":\"checkout\",\"feature\":\"f\",\"count\":\"x\"}", "field `count`"},
+      {"{\"ts\":1,\"type\":\"checkout\",\"feature\":\"f\",\"capacity\":-1}", "field `capacity`"},
+      {"{\"ts\":\"2026-13-01T00:00:00Z\",\"type\":\"metric\"}", "field `ts`"},
+      {"{\"ts\":1.5,\"type\":\"metric\"}", "field `ts`"},
+      {"{\"ts\":1,\"type\":\"metric\"} trailing", "invalid JSON"},
+  };
+  std::string input;
+  std::vector<int> good_lines;
+  int line = 0;
+  for (const auto& [text, reason] : bad) {
+    input += "{\"ts\":" + std::to_string(++line) + ",\"type\":\"metric\",\"n\":" +
+             std::to_string(line) + "}\n";
+    good_lines.push_back(line);
+    input += text + "\n";
+    ++line;
+  }
+  input += "\n   \n" + std::string("{\"ts\":99,\"type\":\"metric\"}\r\n");
+  write_file(dir.file("in.jsonl"), input);
+  auto plan = load_plan(file_pipeline(dir, "", "events"));
+  RunSummary summary = run_ok(*plan);
+
+  CHECK(summary.dead_letters == bad.size());
+  CHECK(summary.events == good_lines.size() + 1);
+  auto out = read_lines(dir.file("out.jsonl"));
+  CHECK(out.size() == good_lines.size() + 1);
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == bad.size());
+  for (size_t i = 0; i < bad.size(); ++i) {
+    INFO(dead[i]);
+    CHECK_THAT(dead[i], Contains("{\"source\":\"events\",\"line\":" + std::to_string(2 * i + 2) +
+                                 ",\"error\":\""));
+    CHECK_THAT(dead[i], Contains(bad[i].second));
+    CHECK_THAT(dead[i], Contains("\"raw\":"));
+  }
+  // Invalid UTF-8 in `raw` is replaced so the dead-letter file stays valid JSON.
+  CHECK_THAT(dead[5], Contains("\xEF\xBF\xBD"));
+}
+
+TEST_CASE("a dead letter's raw text is cut to 512 bytes", "[runtime][dead-letter][spec-1]") {
+  TempDir dir;
+  std::string long_bad = "{\"ts\":1,\"type\":\"nope\",\"pad\":\"" + std::string(2000, 'p') + "\"}";
+  write_file(dir.file("in.jsonl"), long_bad + "\n");
+  auto plan = load_plan(file_pipeline(dir, "", "events"));
+  run_ok(*plan);
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == 1);
+  CHECK_THAT(dead[0], Contains("\"raw\":\"" + std::string("{\\\"ts\\\":1,")));
+  CHECK(dead[0].find(std::string(600, 'p')) == std::string::npos);
+  CHECK(dead[0].find(std::string(480, 'p')) != std::string::npos);
+}
+
+TEST_CASE("output is the same with --threads 1 and 2", "[runtime][spec-8]") {
+  TempDir dir;
+  GeneratorOptions gen;
+  gen.users = 60;
+  gen.days = 2;
+  gen.faults = true;
+  std::string input;
+  generate_events(gen, [&](std::string_view text) { input.append(text); });
+  write_file(dir.file("in.jsonl"), input);
+  const std::string ops =
+      "operators:\n"
+      "  lanes:\n    type: route\n    input: events\n    mode: all\n    routes:\n"
+      "      denials: type == 'denied'\n      big: count > 1\n"
+      "  once: {type: dedup, input: lanes.denials, key: [feature, user], within: 5m}\n"
+      "  busy: {type: filter, input: lanes.unmatched, where: \"type == 'checkout'\"}\n";
+  std::vector<std::string> outputs[2];
+  uint64_t dead[2];
+  for (int threads : {1, 2}) {
+    auto plan = load_plan(file_pipeline(dir, ops, "[once, lanes.big, busy]"));
+    RunOptions options;
+    options.threads = threads;
+    options.chunk_bytes = 16 * 1024;  // many chunks, so parsing really runs in parallel
+    RunSummary s = run_ok(*plan, options);
+    outputs[threads - 1] = read_lines(dir.file("out.jsonl"));
+    dead[threads - 1] = s.dead_letters;
+  }
+  CHECK(outputs[0].size() > 1000);
+  CHECK(dead[0] > 0);
+  CHECK(dead[0] == dead[1]);
+  CHECK(sorted(outputs[0]) == sorted(outputs[1]));
+}
+
+TEST_CASE("records of one stream reach a sink in input order", "[runtime][spec-2]") {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 20000; ++i) {
+    input += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\",\"i\":" + std::to_string(i) +
+             "}\n";
+  }
+  write_file(dir.file("in.jsonl"), input);
+  auto plan = load_plan(file_pipeline(dir, "", "events"));
+  RunOptions options;
+  options.chunk_bytes = 4096;
+  run_ok(*plan, options);
+  auto out = read_lines(dir.file("out.jsonl"));
+  REQUIRE(out.size() == 20000);
+  for (int i = 0; i < 20000; i += 997) {
+    CHECK_THAT(out[static_cast<size_t>(i)], Contains(",\"i\":" + std::to_string(i) + ","));
+  }
+}
+
+namespace {
+
+// A sink that is slow on purpose.
+class SlowSink final : public Sink {
+ public:
+  SlowSink() : Sink("slow") {}
+  Status open() override { return Status::ok(); }
+  Status write(const Batch& batch, std::string_view) override {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    records += batch.records.size();
+    return Status::ok();
+  }
+  Status close() override { return Status::ok(); }
+  uint64_t records = 0;
+};
+
+}  // namespace
+
+TEST_CASE("a slow sink slows the source down instead of growing memory",
+          "[runtime][backpressure]") {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 30000; ++i) {
+    input += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\",\"pad\":\"" +
+             std::string(40, 'x') + "\"}\n";
+  }
+  write_file(dir.file("in.jsonl"), input);  // about 2.3 MB: ~560 chunks of 4 KiB
+  auto plan = load_plan(file_pipeline(dir, "", "events"));
+  auto slow = std::make_unique<SlowSink>();
+  SlowSink* sink = slow.get();
+  plan->nodes.back().sink = std::move(slow);
+  RunOptions options;
+  options.chunk_bytes = 4096;
+  options.max_chunks_in_flight = 4;
+  RunSummary s = run_ok(*plan, options);
+  CHECK(sink->records == 30000);
+  // Never more than the credit bound between the reader and the sink.
+  CHECK(s.peak_chunks_in_flight <= 4);
+  CHECK(s.peak_chunks_in_flight >= 1);
+}
+
+TEST_CASE("several sources feed one sink; dead letters name their source", "[runtime][spec-1]") {
+  TempDir dir;
+  write_file(dir.file("a.jsonl"), "{\"ts\":1,\"type\":\"metric\"}\nbad\n");
+  write_file(dir.file("b.jsonl"), "{\"ts\":2,\"type\":\"metric\"}\n{\"ts\":3,\"type\":\"metric\"}\n");
+  auto plan = load_plan("name: t\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n" +
+                        "sources:\n  a: {type: file, path: " + dir.file("a.jsonl") + "}\n" +
+                        "  b: {type: file, path: " + dir.file("b.jsonl") + "}\n" +
+                        "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                        ", input: [a, b]}\n");
+  RunSummary s = run_ok(*plan);
+  CHECK(s.events == 3);
+  auto out = sorted(read_lines(dir.file("out.jsonl")));
+  REQUIRE(out.size() == 3);
+  CHECK_THAT(out[0], Contains("\"stream\":\"a\""));
+  CHECK_THAT(out[1], Contains("\"stream\":\"b\""));
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == 1);
+  CHECK_THAT(dead[0], Contains("\"source\":\"a\",\"line\":2"));
+}
+
+TEST_CASE("a sink that cannot open fails the run", "[runtime]") {
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), "{\"ts\":1,\"type\":\"metric\"}\n");
+  auto plan = load_plan("name: t\nsources:\n  e: {type: file, path: " + dir.file("in.jsonl") +
+                        "}\nsinks:\n  out: {type: file, path: /proc/nope/out.jsonl, input: e}\n");
+  auto result = run_plan(*plan, {});
+  REQUIRE_FALSE(result.is_ok());
+  CHECK_THAT(result.status().message(), Contains("sink `out`: cannot open"));
+}
+
+namespace {
+
+uint16_t free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  ::close(fd);
+  return ntohs(addr.sin_port);
+}
+
+int connect_to(uint16_t port) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return fd;
+    ::close(fd);
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  FAIL("could not connect to the tcp source");
+  return -1;
+}
+
+void send_all(int fd, const std::string& text) {
+  size_t sent = 0;
+  while (sent < text.size()) {
+    ssize_t n = ::send(fd, text.data() + sent, text.size() - sent, MSG_NOSIGNAL);
+    REQUIRE(n > 0);
+    sent += static_cast<size_t>(n);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime][tcp]") {
+  TempDir dir;
+  uint16_t port = free_port();
+  auto plan = load_plan("name: t\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n" +
+                        "sources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) +
+                        "}\nsinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                        ", input: net}\n");
+  std::atomic<bool> stop{false};
+  Result<RunSummary> result = Status::error("not run");
+  std::thread runner([&] {
+    RunOptions options;
+    options.stop = &stop;
+    result = run_plan(*plan, options);
+  });
+  constexpr int kClients = 6, kLinesEach = 2000;
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([c, port] {
+      int fd = connect_to(port);
+      std::string text;
+      for (int i = 0; i < kLinesEach; ++i) {
+        text += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\",\"client\":" +
+                std::to_string(c) + "}\n";
+      }
+      // Split writes at odd places so lines straddle reads.
+      for (size_t pos = 0; pos < text.size(); pos += 1237) send_all(fd, text.substr(pos, 1237));
+      ::close(fd);
+    });
+  }
+  for (std::thread& t : clients) t.join();
+  int cut = connect_to(port);
+  send_all(cut, "{\"ts\":5,\"type\":\"metric\",\"client\":99}\n{\"ts\":6,\"type\":\"met");
+  ::close(cut);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  stop = true;
+  runner.join();
+  INFO(result.status().message());
+  REQUIRE(result.is_ok());
+  CHECK(result.value().events == kClients * kLinesEach + 1);
+  CHECK(result.value().dead_letters == 1);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == kClients * kLinesEach + 1);
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == 1);
+  CHECK_THAT(dead[0], Contains("\"line\":2,\"error\":\"connection closed in the middle of a line\""));
+  CHECK_THAT(dead[0], Contains("\"raw\":\"{\\\"ts\\\":6,\\\"type\\\":\\\"met\""));
+}
