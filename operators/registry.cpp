@@ -5,6 +5,7 @@ namespace licflow {
 std::unique_ptr<Operator> make_filter(NodeConfig& config);
 std::unique_ptr<Operator> make_route(NodeConfig& config);
 std::unique_ptr<Operator> make_dedup(NodeConfig& config);
+std::unique_ptr<Operator> make_license_state(NodeConfig& config);
 
 const std::vector<OperatorType>& operator_types() {
   static const std::vector<OperatorType> types = {
@@ -13,6 +14,8 @@ const std::vector<OperatorType>& operator_types() {
        {"routes", "mode", "priority"}, &make_route},
       {"dedup", "drops a record when one with the same key passed less than `within` earlier",
        {"key", "within"}, &make_dedup},
+      {"license_state", "keeps licenses in use, capacity and queues per (server, feature)", {},
+       &make_license_state},
   };
   return types;
 }

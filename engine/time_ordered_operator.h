@@ -1,0 +1,68 @@
+// TimeOrderedOperator: SPEC §2 event-time semantics, written once for every order-dependent
+// operator (license_state, window, threshold, anomaly).
+//
+// - The operator's watermark is the minimum of its inputs' watermarks (each input's is the latest
+//   one its batches carried). A record is judged against the watermark received *before* it:
+//   ts < watermark is late (on_late); ts == watermark is on time.
+// - On-time records are held until the watermark reaches their ts, then handed to on_record() in
+//   (ts, arrival) order. Before each record, on_time(ts) lets timers due by then fire; after the
+//   held records are released, on_time(watermark).
+// - End of input: the watermark advances to the largest ts received, everything held is
+//   processed, then on_end_of_input().
+// Records are emitted one at a time through emit() and leave as one batch per port per call,
+// carrying the operator's watermark.
+//
+// Threading: as Operator — one thread at a time per instance.
+#pragma once
+
+#include <queue>
+
+#include "operators/operator.h"
+
+namespace licflow {
+
+class TimeOrderedOperator : public Operator {
+ public:
+  void process(size_t input, const BatchPtr& batch, Emitter& out) final;
+  void finish(Emitter& out) final;
+
+  uint64_t late_records() const { return late_; }
+
+ protected:
+  TimeOrderedOperator(std::vector<std::string> ports, size_t input_count);
+
+  virtual void on_record(const Record& record) = 0;
+  virtual void on_late(const Record& record) = 0;
+  // Event time reached `time`: fire what is due. Called with non-decreasing times.
+  virtual void on_time(int64_t time) {}
+  virtual void on_end_of_input() {}
+
+  void emit(size_t port, Record record);
+  int64_t watermark() const { return watermark_; }
+  void count_late() { ++late_; }
+
+ private:
+  struct Held {
+    int64_t ts;
+    uint64_t arrival;
+    Record record;
+  };
+  struct Later {
+    bool operator()(const Held& a, const Held& b) const {
+      return a.ts != b.ts ? a.ts > b.ts : a.arrival > b.arrival;
+    }
+  };
+
+  void release_up_to(int64_t time);
+  void flush(Emitter& out, const std::shared_ptr<void>& credit);
+
+  std::vector<int64_t> input_watermarks_;
+  int64_t watermark_ = kMinTime;
+  int64_t max_ts_ = kMinTime;
+  uint64_t next_arrival_ = 0;
+  uint64_t late_ = 0;
+  std::priority_queue<Held, std::vector<Held>, Later> held_;
+  std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
+};
+
+}  // namespace licflow

@@ -1,0 +1,356 @@
+// license_state: SPEC §5 "license_state". Per (server, feature): licenses in use, capacity and
+// queue length, from checkouts, checkins, denials, queueing and server events.
+//
+// - Every input record leaves on `out`, in event-time order, duplicates included; records about a
+//   feature carry the state after them: in_use, capacity, available, utilization, queued.
+// - checkout opens a checkout of `count` (1 when absent); an open (server, feature, handle) again
+//   is a duplicate: counted, otherwise ignored.
+// - checkin with `handle` closes that checkout; without, the oldest (ts, arrival) open checkout of
+//   the same user and host (missing matches missing), preferring one whose count equals the
+//   checkin's `count` when it carries one. Unmatched checkins are counted and change nothing.
+// - dup_group (user | host | user_host) counts each holder once, with its largest open count.
+// - server_down closes every open checkout of its server (see on_server_down for output order).
+// - license_exhausted / license_available are edge-triggered on `available` crossing 0.
+// - `sessions` gets one record per closed checkout.
+// - Late records are applied at once, and everything they cause is marked "late": true.
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "engine/time_format.h"
+#include "engine/time_ordered_operator.h"
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+constexpr size_t kOut = 0;
+constexpr size_t kSessions = 1;
+
+enum class DupGroup { kNone, kUser, kHost, kUserHost };
+
+FieldId id_of(const char* name) { return intern_field(name); }
+
+struct Fields {
+  FieldId in_use = id_of("in_use");
+  FieldId available = id_of("available");
+  FieldId utilization = id_of("utilization");
+  FieldId queued = id_of("queued");
+  FieldId start = id_of("start");
+  FieldId end = id_of("end");
+  FieldId duration_s = id_of("duration_s");
+  FieldId end_reason = id_of("end_reason");
+};
+
+const Fields& fields() {
+  static const Fields f;
+  return f;
+}
+
+// Optional string field as a map key: a tag byte keeps "missing" apart from "".
+std::string presence_key(const Value* v) {
+  if (v == nullptr || !v->is_string()) return std::string(1, '\0');
+  return '\1' + v->as_string();
+}
+
+Value value_or_null(const Value* v) { return v != nullptr ? *v : Value(); }
+
+// (ts, arrival): the order in which checkouts count as older.
+using CheckoutOrder = std::pair<int64_t, uint64_t>;
+
+struct Checkout {
+  int64_t count = 1;
+  std::optional<std::string> handle;
+  std::string user_host;  // presence_key(user) + presence_key(host)
+  std::string holder;     // dup_group holder key
+  Value user, host, group, project;
+};
+
+struct FeatureState {
+  std::string server;
+  std::string feature;
+  DupGroup dup_group = DupGroup::kNone;
+  int64_t in_use = 0;
+  std::optional<int64_t> capacity;
+  int64_t queued = 0;
+  bool exhausted = false;
+  std::map<CheckoutOrder, Checkout> open;  // oldest first
+  std::unordered_map<std::string, CheckoutOrder> by_handle;
+  std::unordered_map<std::string, std::set<CheckoutOrder>> by_user_host;
+  std::unordered_map<std::string, std::multiset<int64_t>> holders;  // dup_group only
+};
+
+class LicenseState final : public TimeOrderedOperator {
+ public:
+  explicit LicenseState(const PipelineSettings& settings)
+      : TimeOrderedOperator({"out", "sessions"}, 1) {
+    for (const auto& [name, info] : settings.features) {
+      if (info.capacity) inventory_capacity_[name] = *info.capacity;
+      if (info.dup_group == "user") dup_groups_[name] = DupGroup::kUser;
+      if (info.dup_group == "host") dup_groups_[name] = DupGroup::kHost;
+      if (info.dup_group == "user_host") dup_groups_[name] = DupGroup::kUserHost;
+    }
+  }
+
+  uint64_t duplicates() const { return duplicates_; }
+  uint64_t unmatched_checkins() const { return unmatched_; }
+
+ private:
+  void on_record(const Record& r) override { apply(r, false); }
+  void on_late(const Record& r) override {
+    count_late();
+    apply(r, true);
+  }
+
+  void apply(const Record& r, bool late) {
+    late_ = late;
+    uint64_t arrival = next_arrival_++;
+    const Value* type = r.find(field::kType);
+    const std::string& t = type != nullptr && type->is_string() ? type->as_string() : empty_;
+    const Value* server = r.find(field::kServer);
+    const Value* feature = r.find(field::kFeature);
+    if (t == "server_down") {
+      on_server_down(r, server != nullptr && server->is_string() ? server->as_string() : empty_);
+      return;
+    }
+    if (feature == nullptr || !feature->is_string() || server == nullptr || !server->is_string()) {
+      out(kOut, Record(r));  // not about a feature: passes unannotated
+      return;
+    }
+    FeatureState& s = state_for(server->as_string(), feature->as_string());
+    if (const Value* cap = r.find(field::kCapacity); cap != nullptr && cap->is_int()) {
+      s.capacity = cap->as_int();  // latest wins, a late record's too
+    }
+    std::optional<Record> session;
+    if (t == "checkout") {
+      open_checkout(s, r, arrival);
+    } else if (t == "checkin") {
+      session = close_for_checkin(s, r);
+    } else if (t == "queued") {
+      ++s.queued;
+    } else if (t == "dequeued") {
+      s.queued = std::max<int64_t>(0, s.queued - 1);
+    }
+    Record annotated(r);
+    annotate(annotated, s);
+    out(kOut, std::move(annotated));
+    if (session) out(kSessions, std::move(*session));
+    check_edges(s, r.ts);
+  }
+
+  FeatureState& state_for(const std::string& server, const std::string& feature) {
+    key_.assign(server).push_back('\0');
+    key_.append(feature);
+    auto it = states_.find(key_);
+    if (it != states_.end()) return it->second;
+    FeatureState& s = states_[key_];
+    s.server = server;
+    s.feature = feature;
+    if (auto c = inventory_capacity_.find(feature); c != inventory_capacity_.end()) {
+      s.capacity = c->second;
+    }
+    if (auto g = dup_groups_.find(feature); g != dup_groups_.end()) s.dup_group = g->second;
+    server_features_[server].insert(feature);
+    return s;
+  }
+
+  void open_checkout(FeatureState& s, const Record& r, uint64_t arrival) {
+    Checkout c;
+    if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
+      if (s.by_handle.count(h->as_string()) > 0) {
+        ++duplicates_;
+        return;
+      }
+      c.handle = h->as_string();
+    }
+    if (const Value* n = r.find(field::kCount); n != nullptr && n->is_int()) c.count = n->as_int();
+    const Value* user = r.find(field::kUser);
+    const Value* host = r.find(field::kHost);
+    c.user_host = presence_key(user) + presence_key(host);
+    c.user = value_or_null(user);
+    c.host = value_or_null(host);
+    c.group = value_or_null(r.find(field::kGroup));
+    c.project = value_or_null(r.find(field::kProject));
+    switch (s.dup_group) {
+      case DupGroup::kNone:
+        break;
+      case DupGroup::kUser:
+        c.holder = presence_key(user);
+        break;
+      case DupGroup::kHost:
+        c.holder = presence_key(host);
+        break;
+      case DupGroup::kUserHost:
+        c.holder = c.user_host;
+        break;
+    }
+    CheckoutOrder order{r.ts, arrival};
+    if (c.handle) s.by_handle.emplace(*c.handle, order);
+    s.by_user_host[c.user_host].insert(order);
+    add_to_in_use(s, c, +1);
+    s.open.emplace(order, std::move(c));
+  }
+
+  // Adds (sign +1) or removes (-1) a checkout's contribution to in_use.
+  void add_to_in_use(FeatureState& s, const Checkout& c, int sign) {
+    if (s.dup_group == DupGroup::kNone) {
+      s.in_use += sign * c.count;
+    } else {
+      std::multiset<int64_t>& counts = s.holders[c.holder];
+      int64_t before = counts.empty() ? 0 : *counts.rbegin();
+      if (sign > 0) {
+        counts.insert(c.count);
+      } else {
+        counts.erase(counts.find(c.count));
+      }
+      int64_t after = counts.empty() ? 0 : *counts.rbegin();
+      if (counts.empty()) s.holders.erase(c.holder);
+      s.in_use += after - before;
+    }
+    s.in_use = std::max<int64_t>(0, s.in_use);
+  }
+
+  std::optional<Record> close_for_checkin(FeatureState& s, const Record& r) {
+    std::optional<CheckoutOrder> target;
+    if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
+      if (auto it = s.by_handle.find(h->as_string()); it != s.by_handle.end()) target = it->second;
+    } else {
+      std::string uh = presence_key(r.find(field::kUser)) + presence_key(r.find(field::kHost));
+      if (auto it = s.by_user_host.find(uh); it != s.by_user_host.end()) {
+        const Value* n = r.find(field::kCount);
+        if (n != nullptr && n->is_int()) {
+          for (const CheckoutOrder& o : it->second) {
+            if (s.open.at(o).count == n->as_int()) {
+              target = o;
+              break;
+            }
+          }
+        }
+        if (!target && !it->second.empty()) target = *it->second.begin();
+      }
+    }
+    if (!target) {
+      ++unmatched_;
+      return std::nullopt;
+    }
+    const Value* reason = r.find(field::kReason);
+    return close(s, *target, r.ts,
+                 reason != nullptr && reason->is_string() ? reason->as_string() : "checkin");
+  }
+
+  // Closes one open checkout and returns its session record.
+  Record close(FeatureState& s, CheckoutOrder order, int64_t end, const std::string& reason) {
+    auto it = s.open.find(order);
+    Checkout c = std::move(it->second);
+    s.open.erase(it);
+    if (c.handle) s.by_handle.erase(*c.handle);
+    auto uh = s.by_user_host.find(c.user_host);
+    uh->second.erase(order);
+    if (uh->second.empty()) s.by_user_host.erase(uh);
+    add_to_in_use(s, c, -1);
+
+    const Fields& f = fields();
+    Record session;
+    session.ts = end;
+    session.reserve(14);
+    session.append(field::kType, Value("session"));
+    session.append(field::kServer, Value(s.server));
+    session.append(field::kFeature, Value(s.feature));
+    session.append(field::kUser, std::move(c.user));
+    session.append(field::kHost, std::move(c.host));
+    session.append(field::kGroup, std::move(c.group));
+    session.append(field::kProject, std::move(c.project));
+    session.append(field::kCount, Value(c.count));
+    session.append(f.start, Value(format_rfc3339(order.first)));
+    session.append(f.end, Value(format_rfc3339(end)));
+    session.append(f.duration_s, Value(static_cast<double>(end - order.first) / 1000.0));
+    session.append(f.end_reason, Value(reason));
+    return session;
+  }
+
+  // Output: the event itself unannotated; then per feature of the server that had licenses in
+  // use, in feature-name order: a copy of the event with that feature and the state after the
+  // close, the feature's sessions, and its license_available if any.
+  void on_server_down(const Record& r, const std::string& server) {
+    out(kOut, Record(r));
+    auto features = server_features_.find(server);
+    if (features == server_features_.end()) return;
+    for (const std::string& feature : features->second) {
+      FeatureState& s = state_for(server, feature);
+      if (s.in_use <= 0) continue;
+      std::vector<Record> sessions;
+      while (!s.open.empty()) sessions.push_back(close(s, s.open.begin()->first, r.ts, "server_down"));
+      s.in_use = 0;
+      Record copy(r);
+      copy.set(field::kFeature, Value(feature));
+      annotate(copy, s);
+      out(kOut, std::move(copy));
+      for (Record& session : sessions) out(kSessions, std::move(session));
+      check_edges(s, r.ts);
+    }
+  }
+
+  void annotate(Record& r, const FeatureState& s) {
+    const Fields& f = fields();
+    r.set(f.in_use, Value(s.in_use));
+    if (s.capacity) {
+      r.set(field::kCapacity, Value(*s.capacity));
+      r.set(f.available, Value(*s.capacity - s.in_use));
+      r.set(f.utilization, *s.capacity == 0 ? Value() : Value(static_cast<double>(s.in_use) /
+                                                              static_cast<double>(*s.capacity)));
+    } else {
+      r.set(field::kCapacity, Value());
+      r.set(f.available, Value());
+      r.set(f.utilization, Value());
+    }
+    r.set(f.queued, Value(s.queued));
+  }
+
+  void check_edges(FeatureState& s, int64_t ts) {
+    if (!s.capacity) return;
+    int64_t available = *s.capacity - s.in_use;
+    const char* type = nullptr;
+    if (available <= 0 && !s.exhausted) {
+      s.exhausted = true;
+      type = "license_exhausted";
+    } else if (available > 0 && s.exhausted) {
+      s.exhausted = false;
+      type = "license_available";
+    }
+    if (type == nullptr) return;
+    Record edge;
+    edge.ts = ts;
+    edge.reserve(10);
+    edge.append(field::kType, Value(type));
+    edge.append(field::kServer, Value(s.server));
+    edge.append(field::kFeature, Value(s.feature));
+    annotate(edge, s);
+    out(kOut, std::move(edge));
+  }
+
+  void out(size_t port, Record r) {
+    if (late_) r.set(field::kLate, Value(true));
+    emit(port, std::move(r));
+  }
+
+  std::unordered_map<std::string, int64_t> inventory_capacity_;
+  std::unordered_map<std::string, DupGroup> dup_groups_;
+  std::unordered_map<std::string, FeatureState> states_;  // by server '\0' feature
+  std::unordered_map<std::string, std::set<std::string>> server_features_;
+  std::string key_;
+  const std::string empty_;
+  uint64_t next_arrival_ = 0;
+  uint64_t duplicates_ = 0;
+  uint64_t unmatched_ = 0;
+  bool late_ = false;  // the record being applied is late
+};
+
+}  // namespace
+
+std::unique_ptr<Operator> make_license_state(NodeConfig& config) {
+  if (config.failed()) return nullptr;
+  // TODO(issue 3): spill cold feature state to RocksDB beyond state.memory_limit.
+  return std::make_unique<LicenseState>(config.settings());
+}
+
+}  // namespace licflow
