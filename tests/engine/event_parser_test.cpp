@@ -2,7 +2,6 @@
 #include "engine/event_parser.h"
 
 #include <catch2/catch.hpp>
-
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -308,8 +307,8 @@ TEST_CASE("count: absent is not written, 64-bit values kept", "[parser][spec-1]"
   REQUIRE(big.ok);
   CHECK(big.record.find(field::kCount)->as_int() == 5'000'000'000);
 
-  const Parsed max = parse_line(
-      R"({"ts":1,"type":"checkout","feature":"f","count":9223372036854775807})");
+  const Parsed max =
+      parse_line(R"({"ts":1,"type":"checkout","feature":"f","count":9223372036854775807})");
   REQUIRE(max.ok);
   CHECK(max.record.find(field::kCount)->as_int() == INT64_MAX);
 
@@ -400,6 +399,13 @@ TEST_CASE("duplicate keys: the last one wins at the first one's position", "[par
   CHECK(get(p.record, "count")->as_int() == 3);
   CHECK(get(p.record, "x")->as_int() == 2);
   CHECK(get(p.record, "host")->as_string() == "h");
+
+  // A wrong-typed or null first occurrence still fixes the position; repeated nulls stay absent.
+  const Parsed q = parse_line(
+      R"({"ts":1,"feature":0,"type":"checkout","reason":null,"reason":null,"x":[],"x":{},)"
+      R"("feature":"f","project":true,"project":null})");
+  REQUIRE(q.ok);
+  CHECK(field_order(q.record) == std::vector<std::string>{"feature", "type", "server"});
 }
 
 TEST_CASE("escaped keys mean the same field", "[parser][spec-1]") {
@@ -432,8 +438,7 @@ TEST_CASE("one parser, many lines: errors do not leak into the next line", "[par
     CHECK_FALSE(bad.ok);
     const Parsed good = parse_line(parser, R"({"ts":2,"type":"checkout","feature":"f","a":1})");
     REQUIRE(good.ok);
-    CHECK(field_order(good.record) ==
-          std::vector<std::string>{"type", "feature", "a", "server"});
+    CHECK(field_order(good.record) == std::vector<std::string>{"type", "feature", "a", "server"});
     const Parsed broken = parse_line(parser, R"({"ts":1,"type":"metric","a":[)");
     CHECK_FALSE(broken.ok);
   }

@@ -2,7 +2,6 @@
 #include "engine/json_writer.h"
 
 #include <catch2/catch.hpp>
-
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -48,10 +47,12 @@ TEST_CASE("append_json_string escapes what JSON requires and nothing else", "[js
 
 TEST_CASE("append_json_string replaces invalid UTF-8 with U+FFFD", "[json][spec-2]") {
   const std::string r = "\xEF\xBF\xBD";
-  CHECK(json_string("a\xff" "b") == "\"a" + r + "b\"");
-  CHECK(json_string("\xc3") == "\"" + r + "\"");                // cut sequence at the end
-  CHECK(json_string("\xe2\x82" "A") == "\"" + r + "A\"");       // maximal subpart: one U+FFFD
-  CHECK(json_string("\xc0\xaf") == "\"" + r + r + "\"");        // overlong
+  CHECK(json_string("a\xff"
+                    "b") == "\"a" + r + "b\"");
+  CHECK(json_string("\xc3") == "\"" + r + "\"");  // cut sequence at the end
+  CHECK(json_string("\xe2\x82"
+                    "A") == "\"" + r + "A\"");                    // maximal subpart: one U+FFFD
+  CHECK(json_string("\xc0\xaf") == "\"" + r + r + "\"");          // overlong
   CHECK(json_string("\xed\xa0\x80") == "\"" + r + r + r + "\"");  // UTF-16 surrogate
   CHECK(json_string("\xf4\x90\x80\x80") == "\"" + r + r + r + r + "\"");  // above U+10FFFF
 }
@@ -109,9 +110,8 @@ TEST_CASE("append_record_json writes stream, ts, then fields in order", "[json][
 
   std::string out;
   append_record_json(out, r, "state.sessions");
-  CHECK(out ==
-        R"({"stream":"state.sessions","ts":"2026-11-27T09:15:00.000Z","type":"checkout",)"
-        R"("server":"lic-1","count":3,"utilization":0.5,"odd \"name\"":null,"late":true})");
+  CHECK(out == R"({"stream":"state.sessions","ts":"2026-11-27T09:15:00.000Z","type":"checkout",)"
+               R"("server":"lic-1","count":3,"utilization":0.5,"odd \"name\"":null,"late":true})");
 
   out.clear();
   append_record_json(out, r, "");

@@ -2,7 +2,6 @@
 #include "engine/time_format.h"
 
 #include <catch2/catch.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -71,17 +70,17 @@ TEST_CASE("parse_rfc3339 rejects malformed text", "[time][spec-1]") {
   for (const char* bad : {
            "",
            "2026-11-27",
-           "2026-11-27T09:15:00",        // zone is mandatory
-           "2026-11-27T09:15Z",          // seconds are mandatory
-           "2026-13-01T00:00:00Z",       // month 13
-           "2026-00-01T00:00:00Z",       // month 0
-           "2026-01-00T00:00:00Z",       // day 0
-           "2026-01-01T24:00:00Z",       // hour 24
-           "2026-01-01T00:60:00Z",       // minute 60
-           "2026-12-31T23:59:60Z",       // leap second: rejected, see time_format.cpp
-           "2026-01-01T00:00:00.Z",      // fraction needs a digit
-           "2026-01-01T00:00:00,5Z",     // comma fraction is ISO 8601, not RFC 3339
-           "2026-01-01T00:00:00+02",     // offset needs minutes
+           "2026-11-27T09:15:00",     // zone is mandatory
+           "2026-11-27T09:15Z",       // seconds are mandatory
+           "2026-13-01T00:00:00Z",    // month 13
+           "2026-00-01T00:00:00Z",    // month 0
+           "2026-01-00T00:00:00Z",    // day 0
+           "2026-01-01T24:00:00Z",    // hour 24
+           "2026-01-01T00:60:00Z",    // minute 60
+           "2026-12-31T23:59:60Z",    // leap second: rejected, see time_format.cpp
+           "2026-01-01T00:00:00.Z",   // fraction needs a digit
+           "2026-01-01T00:00:00,5Z",  // comma fraction is ISO 8601, not RFC 3339
+           "2026-01-01T00:00:00+02",  // offset needs minutes
            "2026-01-01T00:00:00+0200",
            "2026-01-01T00:00:00+24:00",
            "2026-01-01T00:00:00+02:60",
