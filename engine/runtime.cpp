@@ -41,12 +41,23 @@ using ParsedPtr = std::shared_ptr<ParsedChunk>;
 struct Envelope {
   BatchPtr batch;
   uint32_t input = 0;
+  uint64_t seq = 0;  // per consumer: the order the batch was sent in (for parallel sink formatting)
 };
+
+// A sink batch formatted in parallel, waiting for its turn to be written.
+struct Formatted {
+  uint64_t seq = 0;
+  std::string bytes;
+  std::shared_ptr<void> credit;
+};
+using FormattedPtr = std::shared_ptr<Formatted>;
 
 using ConsumerNode = flow::function_node<Envelope, flow::continue_msg>;
 
+struct NodeRuntime;
+
 struct Consumer {
-  ConsumerNode* node;
+  NodeRuntime* runtime;
   uint32_t input;
 };
 
@@ -55,6 +66,10 @@ struct NodeRuntime {
   std::vector<std::vector<Consumer>> consumers;
   std::vector<int64_t> port_watermark;  // last watermark sent per port
   std::unique_ptr<ConsumerNode> node;   // operators and sinks
+  std::atomic<uint64_t> next_seq{0};    // numbers the envelopes sent to `node`
+  // Sinks that format in parallel: node (unlimited) -> sequencer -> writer (serial).
+  std::unique_ptr<flow::sequencer_node<FormattedPtr>> sequencer;
+  std::unique_ptr<flow::function_node<FormattedPtr, flow::continue_msg>> writer;
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> records_out{0};
   int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
@@ -181,7 +196,28 @@ class Runner {
       PlanNode& n = plan_.nodes[i];
       if (n.kind == NodeKind::kSource) continue;
       flow::node_priority_t priority = n.priority ? kPriorityLane : flow::no_priority;
-      runtime_[i]->node = std::make_unique<ConsumerNode>(
+      NodeRuntime& rt = *runtime_[i];
+      if (n.sink && n.sink->parallel_format()) {
+        rt.node = std::make_unique<ConsumerNode>(
+            *graph_, flow::unlimited,
+            [this, i](const Envelope& e) {
+              format_for_sink(i, e);
+              return flow::continue_msg();
+            },
+            priority);
+        rt.sequencer = std::make_unique<flow::sequencer_node<FormattedPtr>>(
+            *graph_, [](const FormattedPtr& f) { return static_cast<size_t>(f->seq); });
+        rt.writer = std::make_unique<flow::function_node<FormattedPtr, flow::continue_msg>>(
+            *graph_, flow::serial,
+            [this, i](const FormattedPtr& f) {
+              if (!f->bytes.empty()) record_sink_status(plan_.nodes[i].sink->write(f->bytes));
+              return flow::continue_msg();
+            },
+            priority);
+        flow::make_edge(*rt.sequencer, *rt.writer);
+        continue;
+      }
+      rt.node = std::make_unique<ConsumerNode>(
           *graph_, flow::serial,
           [this, i](const Envelope& e) {
             if (plan_.nodes[i].sink) {
@@ -198,7 +234,7 @@ class Runner {
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         const StreamId& s = n.inputs[k];
         runtime_[s.node]->consumers[s.port].push_back(
-            {runtime_[i]->node.get(), static_cast<uint32_t>(k)});
+            {runtime_[i].get(), static_cast<uint32_t>(k)});
       }
     }
 
@@ -247,7 +283,12 @@ class Runner {
     if (batch->records.empty() && batch->watermark <= rt.port_watermark[port]) return;
     rt.port_watermark[port] = std::max(rt.port_watermark[port], batch->watermark);
     rt.records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
-    for (const Consumer& c : rt.consumers[port]) c.node->try_put(Envelope{batch, c.input});
+    for (const Consumer& c : rt.consumers[port]) {
+      // Producers number their batches in the order they send them; a parallel sink's sequencer
+      // writes them in that order. Each producer is serial, so its own order is kept.
+      uint64_t seq = c.runtime->next_seq.fetch_add(1, std::memory_order_relaxed);
+      c.runtime->node->try_put(Envelope{batch, c.input, seq});
+    }
   }
 
   class NodeEmitter final : public Emitter {
@@ -268,12 +309,31 @@ class Runner {
     plan_.nodes[i].op->process(e.input, e.batch, emitter);
   }
 
+  // A sink that formats serially (e.g. CSV): format and write in one serial step.
   void run_sink(size_t i, const Envelope& e) {
     NodeRuntime& rt = *runtime_[i];
     if (e.batch->records.empty()) return;
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
-    const PlanNode& n = plan_.nodes[i];
-    record_sink_status(n.sink->write(*e.batch, rt.input_streams[e.input]));
+    Sink& sink = *plan_.nodes[i].sink;
+    std::string& bytes = serial_buffer_.local();
+    bytes.clear();
+    sink.format(*e.batch, rt.input_streams[e.input], bytes);
+    record_sink_status(sink.write(bytes));
+  }
+
+  // A sink that formats in parallel: format here, on any thread; the sequencer restores order
+  // and the serial writer appends. Empty batches still pass, to keep the numbering dense.
+  void format_for_sink(size_t i, const Envelope& e) {
+    NodeRuntime& rt = *runtime_[i];
+    auto f = std::make_shared<Formatted>();
+    f->seq = e.seq;
+    f->credit = e.batch->credit;
+    if (!e.batch->records.empty()) {
+      rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
+      f->bytes.reserve(e.batch->records.size() * 256);
+      plan_.nodes[i].sink->format(*e.batch, rt.input_streams[e.input], f->bytes);
+    }
+    rt.sequencer->try_put(f);
   }
 
   // End of input: operators flush in topological order, each after its inputs flushed.
@@ -354,6 +414,7 @@ class Runner {
   std::vector<std::unique_ptr<flow::sequencer_node<ParsedPtr>>> sequencers_;
   std::vector<std::unique_ptr<flow::function_node<ParsedPtr, flow::continue_msg>>> delivers_;
   tbb::enumerable_thread_specific<EventParser> parsers_;
+  tbb::enumerable_thread_specific<std::string> serial_buffer_;
   uint32_t source_count_ = 0;
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> dead_letter_count_{0};

@@ -63,17 +63,21 @@ class FileSink final : public Sink {
     return Status::ok();
   }
 
-  Status write(const Batch& batch, std::string_view stream) override {
-    buffer_.clear();
+  bool parallel_format() const override { return format_ == Format::kJsonl; }
+
+  void format(const Batch& batch, std::string_view stream, std::string& out) override {
     for (const Record& r : batch.records) {
       if (format_ == Format::kJsonl) {
-        append_record_json(buffer_, r, stream);
+        append_record_json(out, r, stream);
       } else {
-        append_csv_row(r, stream);
+        append_csv_row(out, r, stream);
       }
-      buffer_ += '\n';
+      out += '\n';
     }
-    if (std::fwrite(buffer_.data(), 1, buffer_.size(), file_) != buffer_.size()) {
+  }
+
+  Status write(std::string_view bytes) override {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
       return Status::error("sink `" + id() + "`: write to " + path_ + " failed: " +
                            std::strerror(errno));
     }
@@ -92,33 +96,34 @@ class FileSink final : public Sink {
   }
 
  private:
-  void append_csv_row(const Record& r, std::string_view stream) {
+  // Serial only: the header comes from the first record.
+  void append_csv_row(std::string& out, const Record& r, std::string_view stream) {
     if (!header_written_) {
       if (!fixed_columns_) {
         columns_ = {field::kStream, field::kTs};
         for (const Field& f : r.fields()) columns_.push_back(f.id);
       }
       for (size_t i = 0; i < columns_.size(); ++i) {
-        if (i > 0) buffer_ += ',';
-        append_csv_cell(buffer_, field_name(columns_[i]));
+        if (i > 0) out += ',';
+        append_csv_cell(out, field_name(columns_[i]));
       }
-      if (!fixed_columns_) buffer_ += ",extra";
-      buffer_ += '\n';
+      if (!fixed_columns_) out += ",extra";
+      out += '\n';
       header_written_ = true;
     }
     for (size_t i = 0; i < columns_.size(); ++i) {
-      if (i > 0) buffer_ += ',';
+      if (i > 0) out += ',';
       FieldId id = columns_[i];
       if (id == field::kStream) {
-        append_csv_cell(buffer_, stream);
+        append_csv_cell(out, stream);
       } else if (id == field::kTs) {
-        append_rfc3339(buffer_, r.ts);
+        append_rfc3339(out, r.ts);
       } else if (const Value* v = r.find(id)) {
-        append_csv_value(buffer_, *v, scratch_);
+        append_csv_value(out, *v, scratch_);
       }
     }
     if (fixed_columns_) return;
-    buffer_ += ',';
+    out += ',';
     extra_.clear();
     for (const Field& f : r.fields()) {
       if (std::find(columns_.begin(), columns_.end(), f.id) != columns_.end()) continue;
@@ -129,7 +134,7 @@ class FileSink final : public Sink {
     }
     if (!extra_.empty()) {
       extra_ += '}';
-      append_csv_cell(buffer_, extra_);
+      append_csv_cell(out, extra_);
     }
   }
 
@@ -139,7 +144,7 @@ class FileSink final : public Sink {
   bool fixed_columns_ = false;
   bool header_written_ = false;
   std::FILE* file_ = nullptr;
-  std::string buffer_, scratch_, extra_;
+  std::string scratch_, extra_;
 };
 
 std::unique_ptr<Sink> make_sink(NodeConfig& config, std::string path) {

@@ -1,8 +1,12 @@
 // Sink: where results go (SPEC §6). Every record is written with `stream` set to the name of the
 // stream that produced it (`id` or `id.port`).
 //
-// Threading contract: the runtime calls open(), write() and close() of one sink from one thread at
-// a time (each sink is a serial node), in stream order.
+// Writing is split in two so the expensive half can run in parallel:
+// - format() turns a batch into bytes. When parallel_format() is true it is thread-safe and the
+//   runtime calls it from any number of threads at once, then restores batch order;
+//   otherwise (a format with state, such as CSV's header) it is called serially, in order.
+// - write() appends formatted bytes. Called from one thread at a time, in stream order, as are
+//   open() and close().
 #pragma once
 
 #include <memory>
@@ -23,8 +27,10 @@ class Sink {
   const std::string& id() const { return id_; }
 
   virtual Status open() = 0;
+  virtual bool parallel_format() const { return false; }
+  virtual void format(const Batch& batch, std::string_view stream, std::string& out) = 0;
   // A failed write is reported by the runtime and fails the run (exit code 1); it never stalls it.
-  virtual Status write(const Batch& batch, std::string_view stream) = 0;
+  virtual Status write(std::string_view bytes) = 0;
   virtual Status close() = 0;
 
  private:

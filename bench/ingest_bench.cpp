@@ -1,0 +1,115 @@
+// End-to-end ingest throughput: parse -> filter -> file sink through the real runtime, at 1 and 2
+// worker threads. Input: $LICFLOW_BENCH_INPUT (JSON Lines), else 1M events from `generate`.
+// Compare with ../shared/baseline/roofline on the same file: bench/compare_with_roofline.sh.
+#include <benchmark/benchmark.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "config/plan.h"
+#include "engine/event_parser.h"
+#include "engine/generator.h"
+#include "engine/runtime.h"
+
+namespace {
+
+using namespace licflow;
+
+struct Input {
+  std::string path;
+  uint64_t lines = 0;
+  uint64_t bytes = 0;
+};
+
+const Input& input() {
+  static const Input in = [] {
+    Input i;
+    if (const char* env = std::getenv("LICFLOW_BENCH_INPUT")) {
+      i.path = env;
+    } else {
+      i.path = (std::filesystem::temp_directory_path() / "licflow-bench-events.jsonl").string();
+      std::ofstream out(i.path, std::ios::binary);
+      GeneratorOptions options;
+      options.users = 2000;
+      options.days = 14;
+      generate_events(options, [&](std::string_view text) { out.write(text.data(), text.size()); });
+    }
+    std::ifstream in(i.path, std::ios::binary);
+    for (std::string line; std::getline(in, line);) {
+      ++i.lines;
+      i.bytes += line.size() + 1;
+    }
+    return i;
+  }();
+  return in;
+}
+
+std::unique_ptr<Plan> pipeline(const std::string& where, const std::string& out) {
+  Diagnostics diag("bench");
+  auto plan = load_pipeline_text(
+      "name: bench\n"
+      "dead_letter: {path: " + out + ".dead}\n"
+      "sources:\n  events: {type: file, path: " + input().path + "}\n"
+      "operators:\n  keep: {type: filter, input: events, where: \"" + where + "\"}\n"
+      "sinks:\n  out: {type: file, path: " + out + ", input: keep}\n",
+      "bench", diag);
+  if (!plan) std::abort();
+  return plan;
+}
+
+// parse -> filter (keeps checkouts, about half) -> file sink.
+void BM_ParseFilterFileSink(benchmark::State& state) {
+  const Input& in = input();
+  std::string out = (std::filesystem::temp_directory_path() / "licflow-bench-out.jsonl").string();
+  uint64_t events = 0;
+  for (auto _ : state) {
+    auto plan = pipeline("type == 'checkout'", out);
+    RunOptions options;
+    options.threads = static_cast<int>(state.range(0));
+    auto result = run_plan(*plan, options);
+    if (!result.is_ok()) {
+      state.SkipWithError(result.status().message().c_str());
+      return;
+    }
+    events = result.value().events + result.value().dead_letters;
+  }
+  if (events != in.lines) state.SkipWithError("not every line was read");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * in.lines));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * in.bytes));
+}
+BENCHMARK(BM_ParseFilterFileSink)->ArgName("threads")->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The parser alone, one thread, in memory: the floor under everything above.
+void BM_EventParser(benchmark::State& state) {
+  const Input& in = input();
+  std::ifstream file(in.path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  text.append(kParsePadding, '\0');
+  EventParser parser;
+  Record record;
+  std::string error;
+  uint64_t good = 0;
+  for (auto _ : state) {
+    good = 0;
+    size_t pos = 0, size = text.size() - kParsePadding;
+    while (pos < size) {
+      size_t end = text.find('\n', pos);
+      if (end == std::string::npos) end = size;
+      if (end > pos && parser.parse(text.data() + pos, end - pos, text.size() - pos, record, error)) {
+        ++good;
+      }
+      pos = end + 1;
+    }
+    benchmark::DoNotOptimize(good);
+  }
+  if (good == 0) state.SkipWithError("nothing parsed");
+  state.SetItemsProcessed(static_cast<int64_t>(state.iterations() * in.lines));
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * in.bytes));
+}
+BENCHMARK(BM_EventParser)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
