@@ -891,14 +891,15 @@ struct Action {
 // ahead, and a heap of all of them (one per open session) made heap sifting the main cost.
 class ActionQueue {
  public:
-  static constexpr uint64_t kBucketMs = kMinute;
-
+  // Minute buckets, but at most ~1M of them, however many days are simulated.
   explicit ActionQueue(int64_t span_ms)
-      : buckets_(static_cast<size_t>((span_ms + kBucketMs - 1) / kBucketMs)) {}
+      : bucket_ms_(std::max<uint64_t>(kMinute, static_cast<uint64_t>(span_ms) >> 20)),
+        buckets_(
+            static_cast<size_t>((static_cast<uint64_t>(span_ms) + bucket_ms_ - 1) / bucket_ms_)) {}
 
   // Actions at or past the end of the span are dropped: they would never run.
   void push(const Action& a) {
-    const uint64_t b = (a.key >> 8) / kBucketMs;
+    const uint64_t b = (a.key >> 8) / bucket_ms_;
     if (b >= buckets_.size()) return;
     if (b <= current_) {
       near_.push_back(a);
@@ -925,6 +926,7 @@ class ActionQueue {
  private:
   static bool later(const Action& x, const Action& y) { return x.key > y.key; }
 
+  const uint64_t bucket_ms_;
   std::vector<std::vector<Action>> buckets_;
   std::vector<Action> near_;
   uint64_t current_ = 0;
