@@ -215,9 +215,10 @@ bool parse_number_token(std::string_view tok, Scalar& out) {
   return true;
 }
 
-// Nesting limit for dropped values (simdjson's DOM default). On Demand does not enforce one, and
+// Nesting limit for dropped values, kept well below the parser's max_depth (1024), which debug
+// builds of simdjson assert on. On Demand does not enforce a limit itself, and
 // a 1 MiB line of `[` would otherwise overflow the stack of the recursive walk below.
-constexpr int kMaxDepth = 1024;
+constexpr int kMaxDepth = 512;
 
 // Walks an array or object that is dropped from the record, so that it still has to be valid JSON
 // (simdjson would otherwise skip it by bracket counting alone). `depth` counts enclosing values.

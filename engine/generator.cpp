@@ -820,7 +820,7 @@ class LineWriter {
   uint32_t pending_total_ = 0;
 };
 
-// Holds events back by a random delay <= D and releases them in (ts + delay) order: a released
+// Holds events back by a random delay <= D and releases them in (ts + delay, seq) order: a released
 // event's ts is >= its release time - D >= every earlier release time - D >= every earlier ts - D.
 class Disorder {
  public:
@@ -841,6 +841,11 @@ class Disorder {
     } else if (u >= 0.70) {
       delay = rng_.between(0, max_delay_ / 5);
     }
+    // Events of one instant keep their order (a checkin, then the queued user's checkout that
+    // takes the freed seat): a later one is never released before an earlier one.
+    if (e.ts == last_ts_) delay = std::max(delay, last_delay_);
+    last_ts_ = e.ts;
+    last_delay_ = delay;
     heap_.push(Held{e.ts + delay, seq_++, e});
     // Events still to come have ts >= e.ts, hence release times >= e.ts.
     while (!heap_.empty() && heap_.top().release <= e.ts) {
@@ -872,6 +877,8 @@ class Disorder {
   const int64_t max_delay_;
   Rng rng_;
   uint64_t seq_ = 0;
+  int64_t last_ts_ = 0;
+  int64_t last_delay_ = 0;
   std::priority_queue<Held, std::vector<Held>, Later> heap_;
 };
 

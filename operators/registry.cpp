@@ -6,6 +6,7 @@ std::unique_ptr<Operator> make_filter(NodeConfig& config);
 std::unique_ptr<Operator> make_route(NodeConfig& config);
 std::unique_ptr<Operator> make_dedup(NodeConfig& config);
 std::unique_ptr<Operator> make_license_state(NodeConfig& config);
+std::unique_ptr<Operator> make_window(NodeConfig& config);
 
 const std::vector<OperatorType>& operator_types() {
   static const std::vector<OperatorType> types = {
@@ -16,6 +17,8 @@ const std::vector<OperatorType>& operator_types() {
        {"key", "within"}, &make_dedup},
       {"license_state", "keeps licenses in use, capacity and queues per (server, feature)", {},
        &make_license_state},
+      {"window", "aggregates each key's records over epoch-aligned tumbling or sliding windows",
+       {"key", "size", "slide", "aggregates"}, &make_window},
   };
   return types;
 }

@@ -1,0 +1,549 @@
+// SPEC §5 "window" functions: count, count_if, count_distinct (0 over nothing); sum, min, max,
+// avg, quantile (numbers only), first, last (any non-null value) — null over nothing; and the
+// gauge functions over a key's step function.
+#include "operators/aggregates.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <limits>
+
+#include "config/duration.h"
+#include "config/suggest.h"
+
+namespace licflow {
+namespace {
+
+struct FunctionInfo {
+  const char* name;
+  AggregateKind kind;
+  const char* signature;  // for arity errors
+};
+
+constexpr FunctionInfo kFunctions[] = {
+    {"count", AggregateKind::kCount, "count()"},
+    {"count_if", AggregateKind::kCountIf, "count_if(CONDITION)"},
+    {"count_distinct", AggregateKind::kCountDistinct, "count_distinct(FIELD)"},
+    {"sum", AggregateKind::kSum, "sum(FIELD)"},
+    {"min", AggregateKind::kMin, "min(FIELD)"},
+    {"max", AggregateKind::kMax, "max(FIELD)"},
+    {"avg", AggregateKind::kAvg, "avg(FIELD)"},
+    {"quantile", AggregateKind::kQuantile, "quantile(FIELD, Q)"},
+    {"first", AggregateKind::kFirst, "first(FIELD)"},
+    {"last", AggregateKind::kLast, "last(FIELD)"},
+    {"gauge_max", AggregateKind::kGaugeMax, "gauge_max(FIELD)"},
+    {"gauge_min", AggregateKind::kGaugeMin, "gauge_min(FIELD)"},
+    {"gauge_avg", AggregateKind::kGaugeAvg, "gauge_avg(FIELD)"},
+    {"gauge_integral", AggregateKind::kGaugeIntegral, "gauge_integral(FIELD[, UNIT])"},
+};
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+bool is_ident_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+bool is_ident_char(char c) { return is_ident_start(c) || (c >= '0' && c <= '9'); }
+
+// One argument of the call: its text without surrounding spaces and its offset in the FUNC text.
+struct Argument {
+  std::string text;
+  size_t offset;
+};
+
+// Reports problems inside the FUNC scalar at their column, as NodeConfig::parse_expression does.
+class CallParser {
+ public:
+  CallParser(NodeConfig& config, const YAML::Node& func, std::string aggregate)
+      : config_(config), func_(func), text_(func.Scalar()), aggregate_(std::move(aggregate)) {}
+
+  std::optional<AggregateSpec> parse() {
+    size_t p = skip_spaces(0);
+    size_t name_end = p;
+    if (name_end < text_.size() && is_ident_start(text_[name_end])) {
+      while (name_end < text_.size() && is_ident_char(text_[name_end])) ++name_end;
+    }
+    if (name_end == p) {
+      return fail(
+          p, "expected an aggregate function such as count() or sum(FIELD), got `" + text_ + "`");
+    }
+    std::string name = text_.substr(p, name_end - p);
+    const FunctionInfo* function = nullptr;
+    std::vector<std::string> valid;
+    for (const FunctionInfo& f : kFunctions) {
+      valid.emplace_back(f.name);
+      if (name == f.name) function = &f;
+    }
+    if (function == nullptr) {
+      std::string hint = nearest(name, valid);
+      return fail(p, "unknown aggregate `" + name + "` (" +
+                         (hint.empty() ? "" : "did you mean `" + hint + "`? ") +
+                         "valid: " + join(valid) + ")");
+    }
+    size_t open = skip_spaces(name_end);
+    if (open >= text_.size() || text_[open] != '(') {
+      return fail(open, "expected `(` after `" + name + "` (write " + function->signature + ")");
+    }
+    auto close = matching_paren(open);
+    if (!close) return fail(text_.size(), "missing `)` in `" + text_ + "`");
+    size_t after = skip_spaces(*close + 1);
+    if (after != text_.size()) return fail(after, "unexpected text after `)`");
+
+    AggregateSpec spec;
+    spec.name = aggregate_;
+    spec.kind = function->kind;
+    if (spec.kind == AggregateKind::kCountIf) {
+      if (!parse_condition(open + 1, *close, spec)) return std::nullopt;
+      return spec;
+    }
+    std::vector<Argument> args = split_arguments(open + 1, *close);
+    size_t min_args = 1, max_args = 1;
+    if (spec.kind == AggregateKind::kCount) min_args = max_args = 0;
+    if (spec.kind == AggregateKind::kQuantile) min_args = max_args = 2;
+    if (spec.kind == AggregateKind::kGaugeIntegral) max_args = 2;
+    if (args.size() < min_args || args.size() > max_args) {
+      size_t at = args.size() > max_args ? args[max_args].offset : *close;
+      std::string count = max_args == 0 ? "no arguments"
+                          : min_args == max_args
+                              ? std::to_string(max_args) + " argument" + (max_args == 1 ? "" : "s")
+                              : "1 or 2 arguments";
+      return fail(at, "`" + name + "` takes " + count + ", got " + std::to_string(args.size()) +
+                          " (write " + function->signature + ")");
+    }
+    if (args.empty()) return spec;
+    if (!parse_field(args[0], name, spec)) return std::nullopt;
+    if (spec.kind == AggregateKind::kQuantile && !parse_level(args[1], spec)) return std::nullopt;
+    if (spec.kind == AggregateKind::kGaugeIntegral && args.size() == 2 &&
+        !parse_unit(args[1], spec)) {
+      return std::nullopt;
+    }
+    return spec;
+  }
+
+ private:
+  size_t skip_spaces(size_t p) const {
+    while (p < text_.size() && is_space(text_[p])) ++p;
+    return p;
+  }
+
+  // The `)` closing the `(` at `open`, skipping quoted strings and nested brackets.
+  std::optional<size_t> matching_paren(size_t open) const {
+    int depth = 0;
+    for (size_t p = open; p < text_.size(); ++p) {
+      char c = text_[p];
+      if (c == '\'' || c == '"') {
+        p = end_of_string(p);
+        if (p == text_.size()) return std::nullopt;
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == ']') {
+        if (--depth == 0) return c == ')' ? std::optional<size_t>(p) : std::nullopt;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // The offset of the quote closing the string that opens at `p`, or text_.size().
+  size_t end_of_string(size_t p) const {
+    char quote = text_[p];
+    for (++p; p < text_.size(); ++p) {
+      if (text_[p] == '\\') {
+        ++p;
+      } else if (text_[p] == quote) {
+        return p;
+      }
+    }
+    return text_.size();
+  }
+
+  // The comma-separated arguments of text_[begin, end); none when it is blank.
+  std::vector<Argument> split_arguments(size_t begin, size_t end) const {
+    std::vector<Argument> args;
+    if (skip_spaces(begin) >= end) return args;
+    int depth = 0;
+    size_t from = begin;
+    for (size_t p = begin; p <= end; ++p) {
+      char c = p < end ? text_[p] : ',';
+      if (p < end && (c == '\'' || c == '"')) {
+        p = std::min(end_of_string(p), end - 1);
+      } else if (c == '(' || c == '[') {
+        ++depth;
+      } else if (c == ')' || c == ']') {
+        --depth;
+      } else if (c == ',' && depth == 0) {
+        size_t first = skip_spaces(from);
+        size_t last = p;
+        while (last > first && is_space(text_[last - 1])) --last;
+        args.push_back({text_.substr(first, last - first), first});
+        from = p + 1;
+      }
+    }
+    return args;
+  }
+
+  bool parse_condition(size_t begin, size_t end, AggregateSpec& spec) {
+    if (skip_spaces(begin) >= end) {
+      fail(begin, "`count_if` needs a condition (write count_if(CONDITION))");
+      return false;
+    }
+    ExpressionError why;
+    spec.condition = Expression::parse(std::string_view(text_).substr(begin, end - begin), &why);
+    if (spec.condition.ok()) return true;
+    fail(begin + why.offset, "bad expression: " + why.message);
+    return false;
+  }
+
+  bool parse_field(const Argument& arg, const std::string& function, AggregateSpec& spec) {
+    bool ok = !arg.text.empty() && is_ident_start(arg.text[0]) &&
+              std::all_of(arg.text.begin(), arg.text.end(), is_ident_char);
+    if (!ok) {
+      fail(arg.offset,
+           "the argument of `" + function + "` must be a field name, got `" + arg.text + "`");
+      return false;
+    }
+    spec.field = intern_field(arg.text);
+    return true;
+  }
+
+  bool parse_level(const Argument& arg, AggregateSpec& spec) {
+    char* end = nullptr;
+    double q = std::strtod(arg.text.c_str(), &end);
+    if (arg.text.empty() || end != arg.text.c_str() + arg.text.size() || !(q >= 0 && q <= 1)) {
+      fail(arg.offset,
+           "the level of `quantile` must be a number from 0 to 1, got `" + arg.text + "`");
+      return false;
+    }
+    spec.level = q;
+    return true;
+  }
+
+  bool parse_unit(const Argument& arg, AggregateSpec& spec) {
+    std::string why;
+    auto ms = parse_duration(arg.text, &why);
+    if (!ms || *ms <= 0) {
+      fail(arg.offset, "bad unit `" + arg.text + "` of `gauge_integral`: " +
+                           (ms ? "it must be longer than 0" : why) + " (write e.g. 1s, 1h)");
+      return false;
+    }
+    spec.unit_ms = *ms;
+    return true;
+  }
+
+  std::nullopt_t fail(size_t offset, const std::string& message) {
+    // A quoted scalar's text starts one column after its mark; positions inside a multi-line
+    // (block) scalar are reported at the scalar's first line.
+    bool single_line = text_.find('\n') == std::string::npos;
+    int column = single_line ? static_cast<int>(offset) + (func_.Tag() == "!" ? 1 : 0) : 0;
+    config_.diag().error(func_.Mark(), column,
+                         "`" + config_.id() + "`: aggregate `" + aggregate_ + "`: " + message);
+    return std::nullopt;
+  }
+
+  NodeConfig& config_;
+  const YAML::Node& func_;
+  std::string text_;
+  std::string aggregate_;
+};
+
+// Exactly representable as int64: [-2^63, 2^63).
+bool fits_int64(double d) { return d >= -9223372036854775808.0 && d < 9223372036854775808.0; }
+
+}  // namespace
+
+std::optional<AggregateSpec> parse_aggregate(NodeConfig& config, const YAML::Node& name,
+                                             const YAML::Node& func) {
+  if (!func.IsScalar()) {
+    config.diag().error(func.Mark(), "`" + config.id() + "`: aggregate `" + name.Scalar() +
+                                         "` must be a function call such as count() or "
+                                         "sum(FIELD); YAML flow style splits on commas, so quote "
+                                         "aggregates that contain them");
+    return std::nullopt;
+  }
+  auto spec = CallParser(config, func, name.Scalar()).parse();
+  if (spec) spec->output = intern_field(spec->name);
+  return spec;
+}
+
+void QuantileSketch::Store::add(int index) {
+  if (counts.empty()) {
+    offset = index;
+    counts.push_back(0);
+  } else if (index < offset) {
+    counts.insert(counts.begin(), static_cast<size_t>(offset - index), 0);
+    offset = index;
+  } else if (static_cast<size_t>(index - offset) >= counts.size()) {
+    counts.resize(static_cast<size_t>(index - offset) + 1, 0);
+  }
+  ++counts[static_cast<size_t>(index - offset)];
+}
+
+namespace {
+
+constexpr double kGamma =
+    (1 + QuantileSketch::kRelativeAccuracy) / (1 - QuantileSketch::kRelativeAccuracy);
+const double kLogGamma = std::log(kGamma);
+
+// Bucket i holds (gamma^(i-1), gamma^i]; 2·gamma^i/(gamma+1) is within kRelativeAccuracy of all.
+int bucket_of(double magnitude) {
+  return static_cast<int>(std::ceil(std::log(magnitude) / kLogGamma));
+}
+double bucket_value(int index) { return 2 * std::exp(index * kLogGamma) / (kGamma + 1); }
+
+}  // namespace
+
+void QuantileSketch::add(double x) {
+  if (!std::isfinite(x)) return;
+  if (count_ == 0 || x < min_) min_ = x;
+  if (count_ == 0 || x > max_) max_ = x;
+  ++count_;
+  // Below the smallest normal double, log() loses its meaning; such values count as zero.
+  if (std::fabs(x) < std::numeric_limits<double>::min()) {
+    ++zeros_;
+  } else if (x > 0) {
+    positive_.add(bucket_of(x));
+  } else {
+    negative_.add(bucket_of(-x));
+  }
+}
+
+double QuantileSketch::value_at_rank(uint64_t rank) const {
+  if (rank == 0) return min_;
+  if (rank + 1 >= count_) return max_;
+  uint64_t seen = 0;
+  double value = max_;
+  for (size_t i = negative_.counts.size(); i-- > 0;) {  // most negative first
+    seen += negative_.counts[i];
+    if (rank < seen) {
+      value = -bucket_value(negative_.offset + static_cast<int>(i));
+      return std::clamp(value, min_, max_);
+    }
+  }
+  seen += zeros_;
+  if (rank < seen) return 0;
+  for (size_t i = 0; i < positive_.counts.size(); ++i) {
+    seen += positive_.counts[i];
+    if (rank < seen) {
+      value = bucket_value(positive_.offset + static_cast<int>(i));
+      break;
+    }
+  }
+  return std::clamp(value, min_, max_);
+}
+
+double QuantileSketch::quantile(double q) const {
+  double rank = q * static_cast<double>(count_ - 1);
+  auto below = static_cast<uint64_t>(std::floor(rank));
+  double weight = rank - static_cast<double>(below);
+  double low = value_at_rank(below);
+  if (weight == 0) return low;
+  return low + weight * (value_at_rank(below + 1) - low);
+}
+
+void DistinctSet::add(const Value& v) {
+  switch (v.kind()) {
+    case ValueKind::kNull:
+      return;
+    case ValueKind::kBool:
+      (v.as_bool() ? seen_true_ : seen_false_) = true;
+      return;
+    case ValueKind::kInt:
+      integers_.insert(v.as_int());
+      return;
+    case ValueKind::kDouble: {
+      double d = v.as_double();
+      if (std::isnan(d)) return;
+      if (std::trunc(d) == d && fits_int64(d)) {
+        integers_.insert(static_cast<int64_t>(d));
+      } else {
+        reals_.insert(d);
+      }
+      return;
+    }
+    case ValueKind::kString:
+      if (strings_.find(v.as_string()) == strings_.end()) strings_.insert(v.as_string());
+      return;
+  }
+}
+
+int64_t DistinctSet::size() const {
+  return static_cast<int64_t>(integers_.size() + reals_.size() + strings_.size()) + seen_false_ +
+         seen_true_;
+}
+
+Accumulator::Accumulator(AggregateKind kind) {
+  switch (kind) {
+    case AggregateKind::kSum:
+    case AggregateKind::kAvg:
+      state_ = detail::SumState{};
+      break;
+    case AggregateKind::kMin:
+    case AggregateKind::kMax:
+      state_ = detail::ExtremeState{};
+      break;
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast:
+      state_ = detail::EdgeState{};
+      break;
+    case AggregateKind::kCountDistinct:
+      state_ = std::unique_ptr<DistinctSet>();
+      break;
+    case AggregateKind::kQuantile:
+      state_ = std::unique_ptr<QuantileSketch>();
+      break;
+    default:
+      state_ = detail::CountState{};
+  }
+}
+
+void Accumulator::add(AggregateKind kind, const Value* value, int64_t ts) {
+  switch (kind) {
+    case AggregateKind::kCount:
+    case AggregateKind::kCountIf:
+      if (value != nullptr) ++std::get<detail::CountState>(state_).n;
+      return;
+    case AggregateKind::kCountDistinct: {
+      if (value == nullptr || value->is_null()) return;
+      auto& set = std::get<std::unique_ptr<DistinctSet>>(state_);
+      if (!set) set = std::make_unique<DistinctSet>();  // carried-only windows never allocate
+      set->add(*value);
+      return;
+    }
+    case AggregateKind::kSum:
+    case AggregateKind::kAvg: {
+      if (value == nullptr || !value->is_number()) return;
+      detail::SumState& s = std::get<detail::SumState>(state_);
+      ++s.n;
+      if (value->is_double()) {
+        s.real += value->as_double();
+        s.all_int = false;
+      } else if (int64_t sum; !__builtin_add_overflow(s.integer, value->as_int(), &sum)) {
+        s.integer = sum;
+      } else {
+        s.real += static_cast<double>(value->as_int());  // beyond int64: the sum goes real
+        s.all_int = false;
+      }
+      return;
+    }
+    case AggregateKind::kMin:
+    case AggregateKind::kMax: {
+      if (value == nullptr || !value->is_number()) return;
+      auto& best = std::get<detail::ExtremeState>(state_).best;
+      Number n = Number::of(*value);
+      bool better = !best || (kind == AggregateKind::kMin ? n.as_double() < best->as_double()
+                                                          : n.as_double() > best->as_double());
+      if (better) best = n;
+      return;
+    }
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast: {
+      if (value == nullptr || value->is_null()) return;
+      detail::EdgeState& e = std::get<detail::EdgeState>(state_);
+      // Ties in ts go to the earlier arrival for first, the later one for last.
+      bool take = e.value.is_null() || (kind == AggregateKind::kFirst ? ts < e.ts : ts >= e.ts);
+      if (take) {
+        e.ts = ts;
+        e.value = *value;
+      }
+      return;
+    }
+    case AggregateKind::kQuantile: {
+      if (value == nullptr || !value->is_number()) return;
+      auto& sketch = std::get<std::unique_ptr<QuantileSketch>>(state_);
+      if (!sketch) sketch = std::make_unique<QuantileSketch>();
+      sketch->add(value->as_number());
+      return;
+    }
+    default:
+      return;  // gauges keep no per-window accumulator
+  }
+}
+
+Value Accumulator::result(const AggregateSpec& spec) const {
+  switch (spec.kind) {
+    case AggregateKind::kCount:
+    case AggregateKind::kCountIf:
+      return Value(std::get<detail::CountState>(state_).n);
+    case AggregateKind::kCountDistinct: {
+      const auto& set = std::get<std::unique_ptr<DistinctSet>>(state_);
+      return Value(set ? set->size() : int64_t{0});
+    }
+    case AggregateKind::kSum: {
+      const detail::SumState& s = std::get<detail::SumState>(state_);
+      if (s.n == 0) return Value();
+      if (s.all_int) return Value(s.integer);
+      return Value(static_cast<double>(s.integer) + s.real);
+    }
+    case AggregateKind::kAvg: {
+      const detail::SumState& s = std::get<detail::SumState>(state_);
+      if (s.n == 0) return Value();
+      return Value((static_cast<double>(s.integer) + s.real) / static_cast<double>(s.n));
+    }
+    case AggregateKind::kMin:
+    case AggregateKind::kMax: {
+      const auto& best = std::get<detail::ExtremeState>(state_).best;
+      return best ? best->to_value() : Value();
+    }
+    case AggregateKind::kFirst:
+    case AggregateKind::kLast:
+      return std::get<detail::EdgeState>(state_).value;
+    case AggregateKind::kQuantile: {
+      const auto& sketch = std::get<std::unique_ptr<QuantileSketch>>(state_);
+      if (!sketch || sketch->count() == 0) return Value();
+      return Value(sketch->quantile(spec.level));
+    }
+    default:
+      return Value();
+  }
+}
+
+GaugeSummary summarize_gauge(const std::vector<GaugePoint>& points, int64_t start, int64_t end) {
+  auto by_ts = [](const GaugePoint& p, int64_t t) { return p.ts < t; };
+  auto first = std::lower_bound(points.begin(), points.end(), start, by_ts);
+  auto last = std::lower_bound(first, points.end(), end, by_ts);
+  const GaugePoint* carried = nullptr;
+  for (auto it = first; it != points.begin();) {
+    --it;
+    if (it->on_time) {
+      carried = &*it;
+      break;
+    }
+  }
+  GaugeSummary s;
+  const GaugePoint* holding = nullptr;
+  int64_t since = 0;
+  auto step_to = [&](const GaugePoint& p, int64_t at) {
+    if (holding != nullptr) {
+      s.integral_ms += holding->value * static_cast<double>(at - since);
+    } else {
+      s.covered_ms = end - at;
+    }
+    // Strict comparisons: among equal values the first keeps its integer/real form.
+    if (!s.any || p.value > s.max.value) s.max = p;
+    if (!s.any || p.value < s.min.value) s.min = p;
+    s.any = true;
+    holding = &p;
+    since = at;
+  };
+  bool point_at_start = first != last && first->ts == start;
+  if (carried != nullptr && !point_at_start) step_to(*carried, start);
+  for (auto it = first; it != last; ++it) step_to(*it, it->ts);
+  if (holding != nullptr) s.integral_ms += holding->value * static_cast<double>(end - since);
+  return s;
+}
+
+Value gauge_result(const AggregateSpec& spec, const GaugeSummary& summary) {
+  if (!summary.any) return Value();
+  auto number = [](const GaugePoint& p) {
+    return p.is_int ? Value(static_cast<int64_t>(p.value)) : Value(p.value);
+  };
+  switch (spec.kind) {
+    case AggregateKind::kGaugeMax:
+      return number(summary.max);
+    case AggregateKind::kGaugeMin:
+      return number(summary.min);
+    case AggregateKind::kGaugeAvg:
+      return Value(summary.integral_ms / static_cast<double>(summary.covered_ms));
+    case AggregateKind::kGaugeIntegral:
+      return Value(summary.integral_ms / static_cast<double>(spec.unit_ms));
+    default:
+      return Value();
+  }
+}
+
+}  // namespace licflow

@@ -1,0 +1,437 @@
+// window: SPEC §5 "window" on the event time of SPEC §2. Per key, epoch-aligned half-open windows
+// [start, end) of `size`, one starting every `slide`; a window is emitted with revision 0 when the
+// watermark reaches its end and kept until it reaches end + allowed_lateness; a late record
+// re-emits each of its kept, already emitted windows with revision + 1 (Flink's semantics).
+//
+// Where SPEC is silent, as a Flink user would expect:
+// - A late record (ts < watermark) whose window has not ended yet is simply added to it; the
+//   window is emitted once, when the watermark reaches its end (Flink fires at once only windows
+//   whose end has passed).
+// - The value carried into a window is the key's last *on-time* value before window_start: late
+//   records change the windows they fall in and nothing else, also when they create a window.
+// - "A record exactly at window_start" means one with a numeric value of that gauge's field.
+// - Carried-only windows go on up to start <= the end-of-input watermark (the largest ts received).
+// - Keys are "first seen" in processing order, (ts, arrival), so that out-of-order input within
+//   max_out_of_orderness yields exactly the output of sorted input.
+// - A record lacking a key field is skipped and counted as dropped, also when it is late.
+// - count_distinct compares as SPEC §4 `==` (1 and 1.0 are one value) and ignores null.
+// - sum of integers is an integer (a real once it overflows int64 or meets a real); min, max,
+//   gauge_max and gauge_min keep the value's own form; avg, quantile, gauge_avg and
+//   gauge_integral are reals.
+// - quantile interpolates linearly between the order statistics around rank q·(n−1), as numpy,
+//   Prometheus' quantile_over_time and SQL PERCENTILE_CONT do.
+// - Aggregate names and key fields may not reuse an output field (window_start, window_end,
+//   revision, ts) or each other.
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <unordered_map>
+
+#include "config/duration.h"
+#include "config/suggest.h"
+#include "engine/time_format.h"
+#include "engine/time_ordered_operator.h"
+#include "operators/aggregates.h"
+#include "operators/key.h"
+#include "operators/registry.h"
+
+namespace licflow {
+namespace {
+
+constexpr int64_t floor_div(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+struct WindowOptions {
+  std::vector<std::string> key_names;
+  int64_t size_ms = 0;
+  int64_t slide_ms = 0;
+  int64_t allowed_lateness_ms = 0;
+  std::vector<AggregateSpec> aggregates;
+  size_t input_count = 1;
+};
+
+// One window of one key. Gauge functions keep nothing here: they read the key's GaugeLog.
+struct KeyWindow {
+  int64_t start;
+  int64_t emissions = 0;                  // the next revision
+  std::vector<Accumulator> accumulators;  // one per non-gauge aggregate
+};
+
+// The values of one gauge field of one key, sorted by (ts, arrival), from the last on-time value
+// before the oldest window a late record may still reach.
+struct GaugeLog {
+  std::vector<GaugePoint> points;
+  double current = 0;  // the last on-time value: carried into windows without records
+  bool has_current = false;
+};
+
+struct KeyState {
+  std::vector<Value> key_values;
+  std::vector<KeyWindow> windows;  // sorted by start
+  std::vector<GaugeLog> gauges;    // one per distinct gauge field
+  // Windows starting before next_start were created by on-time records or are carried-only
+  // windows already handled; chained_end is the fire time registered for the next of those.
+  int64_t next_start = kMinTime;
+  int64_t chained_end = kMinTime;
+  bool carries_value = false;  // some gauge field's current value is non-zero
+};
+
+// All mutable state of the operator.
+// TODO(issue 3): spill cold windows to RocksDB beyond state.memory_limit.
+struct WindowState {
+  std::unordered_map<std::string, uint32_t> key_index;
+  std::vector<KeyState> keys;  // in first-seen order: the index is the emission order of keys
+  // window_end -> keys with a window ending there, or with a carried-only window due there.
+  std::map<int64_t, std::vector<uint32_t>> fire_at;
+  // window_end + allowed_lateness -> keys whose window ending at window_end may be dropped.
+  std::map<int64_t, std::vector<uint32_t>> drop_at;
+};
+
+class WindowOperator final : public TimeOrderedOperator {
+ public:
+  explicit WindowOperator(WindowOptions options)
+      : TimeOrderedOperator({"out", "late"}, options.input_count),
+        options_(std::move(options)),
+        key_(options_.key_names) {
+    for (size_t i = 0; i < options_.aggregates.size(); ++i) {
+      const AggregateSpec& spec = options_.aggregates[i];
+      if (is_gauge(spec.kind)) {
+        auto it = std::find(gauge_fields_.begin(), gauge_fields_.end(), spec.field);
+        slot_.push_back(static_cast<size_t>(it - gauge_fields_.begin()));
+        if (it == gauge_fields_.end()) gauge_fields_.push_back(spec.field);
+      } else {
+        slot_.push_back(accumulated_.size());
+        accumulated_.push_back(i);
+      }
+    }
+    inputs_.resize(accumulated_.size());
+  }
+
+ private:
+  void on_record(const Record& record) override {
+    if (!key_.encode(record, scratch_)) {
+      count_dropped(1);
+      return;
+    }
+    uint32_t id = key_of(record);
+    collect_inputs(record);
+    const int64_t last = floor_div(record.ts, options_.slide_ms) * options_.slide_ms;
+    for (int64_t start = last - options_.size_ms + options_.slide_ms; start <= last;
+         start += options_.slide_ms) {
+      add_to(window_at(id, start), record.ts);
+    }
+    KeyState& key = state_.keys[id];
+    key.next_start = std::max(key.next_start, last + options_.slide_ms);
+    if (gauge_fields_.empty()) return;
+    key.carries_value = false;
+    for (size_t g = 0; g < gauge_fields_.size(); ++g) {
+      GaugeLog& log = key.gauges[g];
+      if (const Value* v = field_value(record, gauge_fields_[g]); v && v->is_number()) {
+        log.points.push_back({record.ts, v->as_number(), v->is_int(), true});
+        log.current = v->as_number();
+        log.has_current = true;
+      }
+      key.carries_value |= log.has_current && log.current != 0;
+    }
+    if (key.carries_value) chain(id);
+  }
+
+  void on_late(const Record& record) override {
+    if (!key_.encode(record, scratch_)) {
+      count_dropped(1);
+      return;
+    }
+    const int64_t wm = watermark();
+    const int64_t slide = options_.slide_ms;
+    const int64_t last = floor_div(record.ts, slide) * slide;
+    // Kept windows: end + allowed_lateness > watermark.
+    const int64_t oldest_kept =
+        floor_div(wm - options_.size_ms - options_.allowed_lateness_ms, slide) * slide + slide;
+    const int64_t first = std::max(last - options_.size_ms + slide, oldest_kept);
+    if (first > last) {
+      emit(1, record);
+      count_late();
+      return;
+    }
+    uint32_t id = key_of(record);
+    collect_inputs(record);
+    for (int64_t start = first; start <= last; start += slide) {
+      add_to(window_at(id, start), record.ts);
+    }
+    KeyState& key = state_.keys[id];
+    for (size_t g = 0; g < gauge_fields_.size(); ++g) {
+      if (const Value* v = field_value(record, gauge_fields_[g]); v && v->is_number()) {
+        std::vector<GaugePoint>& points = key.gauges[g].points;
+        auto at = std::upper_bound(points.begin(), points.end(), record.ts,
+                                   [](int64_t t, const GaugePoint& p) { return t < p.ts; });
+        points.insert(at, {record.ts, v->as_number(), v->is_int(), false});
+      }
+    }
+    for (int64_t start = first; start <= last && start + options_.size_ms <= wm; start += slide) {
+      emit_window(id, *find_window(key, start));
+    }
+  }
+
+  void on_time(int64_t time) override {
+    fired_until_ = time;
+    while (!state_.fire_at.empty() && state_.fire_at.begin()->first <= time) {
+      auto due = state_.fire_at.extract(state_.fire_at.begin());
+      fire(due.key(), due.mapped());
+    }
+    while (!state_.drop_at.empty() && state_.drop_at.begin()->first <= time) {
+      auto due = state_.drop_at.extract(state_.drop_at.begin());
+      drop_windows(due.key() - options_.allowed_lateness_ms, due.mapped(), time);
+    }
+  }
+
+  // The base class has advanced the watermark to the largest ts received and fired what ended.
+  void on_end_of_input() override {
+    fired_until_ = std::numeric_limits<int64_t>::max();  // every window still open fires now
+    while (!state_.fire_at.empty()) {
+      auto due = state_.fire_at.extract(state_.fire_at.begin());
+      fire(due.key(), due.mapped());
+    }
+  }
+
+  // The key of the record whose key is in scratch_, created on first sight.
+  uint32_t key_of(const Record& record) {
+    auto it = state_.key_index.find(scratch_);
+    if (it != state_.key_index.end()) return it->second;
+    auto id = static_cast<uint32_t>(state_.keys.size());
+    state_.key_index.emplace(scratch_, id);
+    KeyState& key = state_.keys.emplace_back();
+    for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
+    key.gauges.resize(gauge_fields_.size());
+    return id;
+  }
+
+  // nullptr when absent; `ts` is the record's event time.
+  const Value* field_value(const Record& record, FieldId id) {
+    if (id != field::kTs) return record.find(id);
+    ts_value_ = Value(record.ts);
+    return &ts_value_;
+  }
+
+  void collect_inputs(const Record& record) {
+    static const Value kCounted(true);
+    for (size_t a = 0; a < accumulated_.size(); ++a) {
+      const AggregateSpec& spec = options_.aggregates[accumulated_[a]];
+      switch (spec.kind) {
+        case AggregateKind::kCount:
+          inputs_[a] = &kCounted;
+          break;
+        case AggregateKind::kCountIf:
+          inputs_[a] = spec.condition.test(record) ? &kCounted : nullptr;
+          break;
+        default:
+          inputs_[a] = field_value(record, spec.field);
+      }
+    }
+  }
+
+  void add_to(KeyWindow& window, int64_t ts) {
+    for (size_t a = 0; a < accumulated_.size(); ++a) {
+      window.accumulators[a].add(options_.aggregates[accumulated_[a]].kind, inputs_[a], ts);
+    }
+  }
+
+  static KeyWindow* find_window(KeyState& key, int64_t start) {
+    auto it = std::lower_bound(key.windows.begin(), key.windows.end(), start,
+                               [](const KeyWindow& w, int64_t s) { return w.start < s; });
+    return it != key.windows.end() && it->start == start ? &*it : nullptr;
+  }
+
+  // The window of `id` starting at `start`, created (and scheduled) when missing.
+  KeyWindow& window_at(uint32_t id, int64_t start) {
+    KeyState& key = state_.keys[id];
+    if (!key.windows.empty() && key.windows.back().start == start) return key.windows.back();
+    if (KeyWindow* w = find_window(key, start)) return *w;
+    auto at = std::lower_bound(key.windows.begin(), key.windows.end(), start,
+                               [](const KeyWindow& w, int64_t s) { return w.start < s; });
+    KeyWindow& window = *key.windows.insert(at, KeyWindow{start, 0, {}});
+    window.accumulators.reserve(accumulated_.size());
+    for (size_t a : accumulated_) window.accumulators.emplace_back(options_.aggregates[a].kind);
+    const int64_t end = start + options_.size_ms;
+    // A window that ended already is being created by a late record, which emits it itself.
+    if (end > fired_until_) state_.fire_at[end].push_back(id);
+    state_.drop_at[end + options_.allowed_lateness_ms].push_back(id);
+    return window;
+  }
+
+  // Schedules the carried-only window of a key whose gauge value is non-zero.
+  void chain(uint32_t id) {
+    KeyState& key = state_.keys[id];
+    const int64_t end = key.next_start + options_.size_ms;
+    if (key.chained_end == end) return;
+    key.chained_end = end;
+    state_.fire_at[end].push_back(id);
+  }
+
+  // The watermark reached `end`: emit the windows ending there, keys in first-seen order.
+  void fire(int64_t end, std::vector<uint32_t>& ids) {
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+    const int64_t start = end - options_.size_ms;
+    for (uint32_t id : ids) {
+      KeyState& key = state_.keys[id];
+      KeyWindow* window = find_window(key, start);
+      // No on-time record of this key since next_start (or it would have moved on), so its
+      // current values are the ones carried into `start`.
+      if (key.next_start == start && start <= watermark()) {
+        key.next_start = start + options_.slide_ms;
+        if (key.carries_value) {
+          if (window == nullptr) window = &window_at(id, start);
+          chain(id);
+        }
+      }
+      if (window != nullptr && window->emissions == 0) emit_window(id, *window);
+    }
+  }
+
+  // Drops the windows ending at `end` (and earlier) of `ids`, and the gauge values no window a
+  // late record may still reach can use.
+  void drop_windows(int64_t end, const std::vector<uint32_t>& ids, int64_t time) {
+    const int64_t slide = options_.slide_ms;
+    const int64_t oldest_kept =
+        floor_div(time - options_.size_ms - options_.allowed_lateness_ms, slide) * slide + slide;
+    for (uint32_t id : ids) {
+      KeyState& key = state_.keys[id];
+      auto kept = std::find_if(key.windows.begin(), key.windows.end(), [&](const KeyWindow& w) {
+        return w.start + options_.size_ms > end;
+      });
+      key.windows.erase(key.windows.begin(), kept);
+      for (GaugeLog& log : key.gauges) {
+        auto from = std::lower_bound(log.points.begin(), log.points.end(), oldest_kept,
+                                     [](const GaugePoint& p, int64_t t) { return p.ts < t; });
+        // Keep the last on-time value before `from`: it is carried into the oldest windows.
+        auto after_carried = from;
+        while (after_carried != log.points.begin() && !(after_carried - 1)->on_time) {
+          --after_carried;
+        }
+        auto keep = after_carried == log.points.begin() ? from : after_carried - 1;
+        log.points.erase(log.points.begin(), keep);
+      }
+    }
+  }
+
+  void emit_window(uint32_t id, KeyWindow& window) {
+    const KeyState& key = state_.keys[id];
+    const int64_t end = window.start + options_.size_ms;
+    summaries_.clear();
+    for (const GaugeLog& log : key.gauges) {
+      summaries_.push_back(summarize_gauge(log.points, window.start, end));
+    }
+    Record out;
+    out.ts = end;
+    out.reserve(3 + key.key_values.size() + options_.aggregates.size());
+    out.append(kWindowStart, Value(format_rfc3339(window.start)));
+    out.append(kWindowEnd, Value(format_rfc3339(end)));
+    for (size_t i = 0; i < key.key_values.size(); ++i) {
+      out.append(key_.ids()[i], key.key_values[i]);
+    }
+    for (size_t i = 0; i < options_.aggregates.size(); ++i) {
+      const AggregateSpec& spec = options_.aggregates[i];
+      out.append(spec.output, is_gauge(spec.kind) ? gauge_result(spec, summaries_[slot_[i]])
+                                                  : window.accumulators[slot_[i]].result(spec));
+    }
+    out.append(kRevision, Value(window.emissions++));
+    emit(0, std::move(out));
+  }
+
+  const FieldId kWindowStart = intern_field("window_start");
+  const FieldId kWindowEnd = intern_field("window_end");
+  const FieldId kRevision = intern_field("revision");
+
+  const WindowOptions options_;
+  const KeyFields key_;
+  std::vector<FieldId> gauge_fields_;  // distinct fields of the gauge functions
+  std::vector<size_t> accumulated_;    // the aggregates (indexes) that keep an Accumulator
+  std::vector<size_t> slot_;           // per aggregate: its Accumulator or its gauge field
+
+  WindowState state_;
+  int64_t fired_until_ = kMinTime;  // windows ending at or before it were emitted
+
+  // Scratch reused from record to record.
+  std::string scratch_;               // the encoded key
+  std::vector<const Value*> inputs_;  // per Accumulator: the current record's argument
+  Value ts_value_;
+  std::vector<GaugeSummary> summaries_;  // per gauge field, of the window being emitted
+};
+
+// The number of streams in `input`, each of which carries its own watermark.
+size_t input_count(const YAML::Node& node) {
+  YAML::Node input = node["input"];
+  return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
+}
+
+}  // namespace
+
+std::unique_ptr<Operator> make_window(NodeConfig& config) {
+  const std::string& id = config.id();
+  WindowOptions options;
+  options.input_count = input_count(config.node());
+  options.allowed_lateness_ms = config.settings().time.allowed_lateness_ms;
+  auto key = config.get_string_list("key", false);
+  auto size = config.get_duration("size", true);
+  auto slide = config.has("slide") ? config.get_duration("slide", false) : size;
+  if (size && *size <= 0) config.error("size", "`" + id + "`: `size` must be longer than 0s");
+  if (config.has("slide") && slide && *slide <= 0) {
+    config.error("slide", "`" + id + "`: `slide` must be longer than 0s");
+  } else if (size && slide && *size > 0 && *size % *slide != 0) {
+    config.error("slide", "`" + id + "`: `size` (" + format_duration(*size) +
+                              ") must be a multiple of `slide` (" + format_duration(*slide) + ")");
+  }
+
+  // Output field names already taken, to reject an aggregate or key field that would clash.
+  std::vector<std::string> taken = {"ts", "window_start", "window_end", "revision"};
+  if (key) {
+    for (size_t i = 0; i < key->size(); ++i) {
+      const std::string& name = (*key)[i];
+      if (std::find(key->begin(), key->begin() + static_cast<ptrdiff_t>(i), name) !=
+          key->begin() + static_cast<ptrdiff_t>(i)) {
+        config.error("key", "`" + id + "`: `key` lists `" + name + "` twice");
+      } else if (std::find(taken.begin(), taken.end(), name) != taken.end()) {
+        config.error("key", "`" + id + "`: `" + name + "` cannot be a key field of a window: " +
+                                "the output has a field of that name");
+      }
+      taken.push_back(name);
+    }
+    options.key_names = *key;
+  }
+  const YAML::Node aggregates = config.node()["aggregates"];
+  if (aggregates.IsDefined() && !aggregates.IsNull()) {
+    if (!aggregates.IsMap()) {
+      config.error("aggregates", "`" + id +
+                                     "`: `aggregates` must map names to functions, "
+                                     "e.g. {denials: \"count_if(type == 'denied')\"}");
+    } else {
+      for (const auto& entry : aggregates) {
+        const std::string& name = entry.first.Scalar();
+        if (name.empty()) {
+          config.diag().error(entry.first.Mark(),
+                              "`" + id + "`: aggregate names must be non-empty strings");
+          continue;
+        }
+        if (std::find(taken.begin(), taken.end(), name) != taken.end()) {
+          config.diag().error(entry.first.Mark(),
+                              "`" + id + "`: aggregate name `" + name +
+                                  "` clashes with a key field or an output field (" +
+                                  join({"ts", "window_start", "window_end", "revision"}) + ")");
+          continue;
+        }
+        taken.push_back(name);
+        if (auto spec = parse_aggregate(config, entry.first, entry.second)) {
+          options.aggregates.push_back(std::move(*spec));
+        }
+      }
+    }
+  }
+  if (config.failed()) return nullptr;
+  options.size_ms = *size;
+  options.slide_ms = *slide;
+  return std::make_unique<WindowOperator>(std::move(options));
+}
+
+}  // namespace licflow
