@@ -134,9 +134,7 @@ class Runner {
     for (uint32_t i = 0; i < source_count_; ++i) {
       Status st = plan_.nodes[i].source->start(i, queue_);
       if (!st.is_ok()) {
-        for (uint32_t k = 0; k < i; ++k) plan_.nodes[k].source->request_stop();
-        for (uint32_t k = 0; k < i; ++k) plan_.nodes[k].source->join();
-        arena_.execute([&] { graph_->wait_for_all(); });
+        stop_started_sources(i);
         return st;
       }
     }
@@ -174,6 +172,23 @@ class Runner {
   }
 
  private:
+  // Stops the first `started` sources after another failed to start. Their chunks are drained
+  // and dropped (returning the credits) so no I/O thread stays blocked on a full queue.
+  void stop_started_sources(uint32_t started) {
+    for (uint32_t k = 0; k < started; ++k) plan_.nodes[k].source->request_stop();
+    for (uint32_t ended = 0; ended < started;) {
+      std::unique_ptr<RawChunk> chunk;
+      if (!queue_.pop(chunk, std::chrono::milliseconds(100))) continue;
+      if (chunk->end) {
+        ++ended;
+      } else {
+        queue_.make_credit();  // destroyed at once: the credit goes back
+      }
+    }
+    for (uint32_t k = 0; k < started; ++k) plan_.nodes[k].source->join();
+    arena_.execute([&] { graph_->wait_for_all(); });  // no task may outlive the graph
+  }
+
   Status open_sinks() {
     for (PlanNode& n : plan_.nodes) {
       if (n.sink) RETURN_IF_ERROR(n.sink->open());

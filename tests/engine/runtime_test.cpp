@@ -314,3 +314,20 @@ TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime
   CHECK_THAT(dead[0], Contains("\"line\":2,\"error\":\"connection closed in the middle of a line\""));
   CHECK_THAT(dead[0], Contains("\"raw\":\"{\\\"ts\\\":6,\\\"type\\\":\\\"met\""));
 }
+
+TEST_CASE("a source that cannot open fails the run without hanging the others", "[runtime]") {
+  TempDir dir;
+  std::string big;
+  for (int i = 0; i < 50000; ++i) big += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\"}\n";
+  write_file(dir.file("a.jsonl"), big);
+  auto plan = load_plan("name: t\nsources:\n  a: {type: file, path: " + dir.file("a.jsonl") +
+                        "}\n  b: {type: file, path: " + dir.file("missing.jsonl") +
+                        "}\nsinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                        ", input: [a, b]}\n");
+  RunOptions options;
+  options.chunk_bytes = 1024;  // many chunks: source `a` fills the queue before `b` fails
+  options.max_chunks_in_flight = 2;
+  auto result = run_plan(*plan, options);
+  REQUIRE_FALSE(result.is_ok());
+  CHECK_THAT(result.status().message(), Contains("source `b`: cannot open"));
+}
