@@ -397,6 +397,8 @@ bool values_equal(const Value& a, const Value& b) {
       return a.as_bool() == b.as_bool();
     case ValueKind::kString:
       return a.as_string() == b.as_string();
+    case ValueKind::kObject:
+      return a.as_object() == b.as_object();  // only the very same object
     default:
       return false;
   }

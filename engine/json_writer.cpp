@@ -173,6 +173,10 @@ void append_json_value(std::string& out, const Value& v) {
     case ValueKind::kString:
       append_json_string(out, v.as_string());
       return;
+    case ValueKind::kObject:
+      // A nested record reads like a top-level one: its `ts` first, as RFC 3339.
+      append_record_json(out, *v.as_object(), {});
+      return;
   }
 }
 

@@ -10,7 +10,8 @@
 namespace licflow {
 
 void append_json_string(std::string& out, std::string_view s);
-// Non-finite doubles (never produced by parsing) are written as null.
+// Non-finite doubles (never produced by parsing) are written as null; an object as a nested
+// record (see append_record_json).
 void append_json_value(std::string& out, const Value& v);
 // `{"stream":"S","ts":"…",field…}` with no trailing newline; "stream" is omitted when empty.
 void append_record_json(std::string& out, const Record& record, std::string_view stream);

@@ -10,6 +10,7 @@
 
 #include "config/duration.h"
 #include "config/suggest.h"
+#include "engine/json_writer.h"
 
 namespace licflow {
 namespace {
@@ -358,12 +359,19 @@ void DistinctSet::add(const Value& v) {
     case ValueKind::kString:
       if (strings_.find(v.as_string()) == strings_.end()) strings_.insert(v.as_string());
       return;
+    case ValueKind::kObject: {
+      std::string json;
+      append_json_value(json, v);
+      objects_.insert(std::move(json));
+      return;
+    }
   }
 }
 
 int64_t DistinctSet::size() const {
-  return static_cast<int64_t>(integers_.size() + reals_.size() + strings_.size()) + seen_false_ +
-         seen_true_;
+  return static_cast<int64_t>(integers_.size() + reals_.size() + strings_.size() +
+                              objects_.size()) +
+         seen_false_ + seen_true_;
 }
 
 Accumulator::Accumulator(AggregateKind kind) {

@@ -111,6 +111,7 @@ class DistinctSet {
   std::unordered_set<int64_t> integers_;  // integers and integral reals
   std::unordered_set<double> reals_;      // the other reals
   std::unordered_set<std::string> strings_;
+  std::unordered_set<std::string> objects_;  // their JSON text
   bool seen_false_ = false;
   bool seen_true_ = false;
 };

@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "engine/json_writer.h"
+
 namespace licflow {
 
 KeyFields::KeyFields(const std::vector<std::string>& names) {
@@ -42,6 +44,15 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
         auto size = static_cast<uint32_t>(v->as_string().size());
         out.append(reinterpret_cast<const char*>(&size), sizeof size);
         out.append(v->as_string());
+        break;
+      }
+      case ValueKind::kObject: {
+        // Its JSON text: equal contents are one key, as for the other kinds.
+        std::string json;
+        append_json_value(json, *v);
+        auto size = static_cast<uint32_t>(json.size());
+        out.append(reinterpret_cast<const char*>(&size), sizeof size);
+        out.append(json);
         break;
       }
     }

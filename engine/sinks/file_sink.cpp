@@ -31,6 +31,7 @@ void append_csv_cell(std::string& out, std::string_view text) {
   out += '"';
 }
 
+// Strings bare; numbers, booleans and objects (an alert's `record`) as their JSON text.
 void append_csv_value(std::string& out, const Value& v, std::string& scratch) {
   if (v.is_null()) return;
   if (v.is_string()) return append_csv_cell(out, v.as_string());

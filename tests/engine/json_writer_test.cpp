@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <memory>
 #include <random>
 #include <string>
 
@@ -137,6 +138,30 @@ TEST_CASE("append_record_json never writes a key twice", "[json][spec-6]") {
   out.clear();
   append_record_json(out, empty, "s");
   CHECK(out == R"({"stream":"s","ts":"1970-01-01T00:00:00.000Z"})");
+}
+
+TEST_CASE("an object value is written as a nested record, its ts first as RFC 3339",
+          "[json][spec-2][spec-5][threshold]") {
+  auto inner = std::make_shared<Record>();
+  inner->ts = 1'795'770'900'000;  // 2026-11-27T09:15:00Z
+  inner->set(field::kFeature, Value("cad"));
+  inner->set(intern_field("available"), Value(int64_t{0}));
+  inner->set(intern_field("utilization"), Value(1.0));
+  inner->set(field::kUser, Value());
+  CHECK(json_value(Value(std::shared_ptr<const Record>(inner))) ==
+        R"({"ts":"2026-11-27T09:15:00.000Z","feature":"cad","available":0,"utilization":1.0,)"
+        R"("user":null})");
+
+  // Nested in a record line, the inner record carries no "stream" of its own.
+  Record alert;
+  alert.ts = inner->ts + 60'000;
+  alert.set(intern_field("alert"), Value("busy"));
+  alert.set(intern_field("record"), Value(std::shared_ptr<const Record>(inner)));
+  std::string out;
+  append_record_json(out, alert, "busy");
+  CHECK(out == R"({"stream":"busy","ts":"2026-11-27T09:16:00.000Z","alert":"busy","record":)"
+               R"({"ts":"2026-11-27T09:15:00.000Z","feature":"cad","available":0,)"
+               R"("utilization":1.0,"user":null}})");
 }
 
 }  // namespace licflow
