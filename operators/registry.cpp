@@ -7,6 +7,8 @@ std::unique_ptr<Operator> make_route(NodeConfig& config);
 std::unique_ptr<Operator> make_dedup(NodeConfig& config);
 std::unique_ptr<Operator> make_license_state(NodeConfig& config);
 std::unique_ptr<Operator> make_window(NodeConfig& config);
+std::unique_ptr<Operator> make_threshold(NodeConfig& config);
+std::unique_ptr<Operator> make_anomaly(NodeConfig& config);
 
 const std::vector<OperatorType>& operator_types() {
   static const std::vector<OperatorType> types = {
@@ -19,6 +21,12 @@ const std::vector<OperatorType>& operator_types() {
        &make_license_state},
       {"window", "aggregates each key's records over epoch-aligned tumbling or sliding windows",
        {"key", "size", "slide", "aggregates"}, &make_window},
+      {"threshold", "alerts per key when `condition` has held for `for`, and when it resolves",
+       {"key", "condition", "for", "severity", "message"}, &make_threshold},
+      {"anomaly", "scores each key's values against an ewma or seasonal baseline; emits outliers",
+       {"key", "value", "method", "threshold", "min_samples", "min_stddev", "direction", "alpha",
+        "period", "bucket", "history"},
+       &make_anomaly},
   };
   return types;
 }
