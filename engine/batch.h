@@ -16,6 +16,9 @@ struct Batch {
   // Backpressure credit of the source chunk this batch came from. Every batch derived from the
   // chunk shares it; the credit returns to the source when the last of them is destroyed.
   std::shared_ptr<void> credit;
+  // When the source chunk entered the ingest queue (steady clock, ns; 0 when unknown): the start
+  // of the end-to-end latency the sinks measure.
+  int64_t ingest_ns = 0;
 };
 
 // Batches are immutable once emitted, so one can be delivered to several consumers without a copy.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 
+#include "engine/metrics.h"
 #include "engine/raw_chunk.h"
 
 namespace licflow {
@@ -31,6 +32,7 @@ class IngestQueue {
   void push(std::unique_ptr<RawChunk> chunk) {
     while (!credits_.wait(100'000)) {
     }
+    chunk->ingest_ns = steady_now_ns();
     queue_.enqueue(std::move(chunk));
   }
   // Marks the end of a source; never blocks.
@@ -48,6 +50,7 @@ class IngestQueue {
     return std::shared_ptr<void>(nullptr, [this](void*) { credits_.signal(); });
   }
   // Chunks queued or in the graph.
+  size_t capacity() const { return max_in_flight_; }
   size_t in_flight() const {
     auto free = credits_.availableApprox();
     return max_in_flight_ - static_cast<size_t>(free);

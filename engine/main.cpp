@@ -15,6 +15,7 @@
 #include "config/duration.h"
 #include "config/plan.h"
 #include "engine/generator.h"
+#include "engine/http_endpoint.h"
 #include "engine/runtime.h"
 #include "engine/time_format.h"
 
@@ -59,8 +60,11 @@ struct RunArgs {
 };
 
 int cmd_run(const RunArgs& args) {
-  if (!args.http.empty()) {
-    std::cerr << "licflow: --http is not implemented yet (the metrics endpoint is planned)\n";
+  std::string http_host;
+  int http_port = 0;
+  if (!args.http.empty() && !split_host_port(args.http, http_host, http_port)) {
+    std::cerr << "licflow run: --http: expected ADDR:PORT (e.g. 127.0.0.1:9464), got `" << args.http
+              << "`\n";
     return kExitUsage;
   }
   auto plan = load_or_report(args.pipeline);
@@ -87,6 +91,11 @@ int cmd_run(const RunArgs& args) {
                                       : static_cast<int>(std::thread::hardware_concurrency());
   options.progress = ::isatty(STDERR_FILENO) != 0;
   options.stop = &g_stop;
+  options.http_address = args.http;
+  options.on_http_ready = [&](int port) {
+    std::cerr << "licflow: serving /metrics and /healthz on http://" << http_host << ":" << port
+              << "\n";
+  };
   auto result = run_plan(*plan, options);
   if (!result.is_ok()) {
     std::cerr << "licflow: error: " << result.status().message() << "\n";

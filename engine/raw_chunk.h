@@ -25,6 +25,7 @@ struct RawChunk {
   size_t size = 0;  // bytes of lines, without the padding
   std::vector<RawDeadLetter> dead_letters;  // in line order
   bool end = false;  // no data: the source has finished
+  int64_t ingest_ns = 0;  // stamped by IngestQueue::push (steady clock, ns)
 };
 
 }  // namespace licflow

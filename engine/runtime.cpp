@@ -14,7 +14,9 @@
 
 #include "engine/dead_letter.h"
 #include "engine/event_parser.h"
+#include "engine/http_endpoint.h"
 #include "engine/ingest_queue.h"
+#include "engine/metrics.h"
 
 namespace licflow {
 namespace {
@@ -49,6 +51,8 @@ struct Formatted {
   uint64_t seq = 0;
   std::string bytes;
   std::shared_ptr<void> credit;
+  size_t records = 0;
+  int64_t ingest_ns = 0;
 };
 using FormattedPtr = std::shared_ptr<Formatted>;
 
@@ -72,6 +76,11 @@ struct NodeRuntime {
   std::unique_ptr<flow::function_node<FormattedPtr, flow::continue_msg>> writer;
   std::atomic<uint64_t> records_in{0};
   std::atomic<uint64_t> records_out{0};
+  std::unique_ptr<std::atomic<uint64_t>[]> port_records_out;  // per port
+  std::atomic<int64_t> busy_ns{0};        // time spent in the node's own code
+  std::atomic<uint64_t> dead_letters{0};  // sources
+  std::atomic<int64_t> published_watermark{kMinTime};  // sources: `watermark`, for /metrics
+  LatencyHistogram latency;               // sinks: ingest to write, per record
   int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
   int64_t max_ts = kMinTime;
   std::vector<std::string> input_streams;  // name of the stream on each input, for sinks
@@ -131,6 +140,13 @@ class Runner {
     Status opened = open_sinks();
     if (!opened.is_ok()) return opened;
     arena_.execute([&] { build_graph(); });
+    std::unique_ptr<HttpEndpoint> http;
+    if (!options_.http_address.empty()) {
+      auto started = HttpEndpoint::start(options_.http_address, [this] { return render_metrics(); });
+      if (!started.is_ok()) return started.status();
+      http = std::move(started.value());
+      if (options_.on_http_ready) options_.on_http_ready(http->port());
+    }
     for (uint32_t i = 0; i < source_count_; ++i) {
       Status st = plan_.nodes[i].source->start(i, queue_);
       if (!st.is_ok()) {
@@ -203,6 +219,7 @@ class Runner {
       auto rt = std::make_unique<NodeRuntime>();
       rt->consumers.resize(n.ports().size());
       rt->port_watermark.assign(n.ports().size(), kMinTime);
+      rt->port_records_out = std::make_unique<std::atomic<uint64_t>[]>(n.ports().size());
       for (const StreamId& s : n.inputs) rt->input_streams.push_back(plan_.stream_name(s));
       runtime_.push_back(std::move(rt));
       if (n.kind == NodeKind::kSource) ++source_count_;
@@ -225,7 +242,11 @@ class Runner {
         rt.writer = std::make_unique<flow::function_node<FormattedPtr, flow::continue_msg>>(
             *graph_, flow::serial,
             [this, i](const FormattedPtr& f) {
-              if (!f->bytes.empty()) record_sink_status(plan_.nodes[i].sink->write(f->bytes));
+              if (!f->bytes.empty()) {
+                const int64_t begin = steady_now_ns();
+                record_sink_status(plan_.nodes[i].sink->write(f->bytes));
+                written(*runtime_[i], begin, f->ingest_ns, f->records);
+              }
               return flow::continue_msg();
             },
             priority);
@@ -259,6 +280,7 @@ class Runner {
           parsed->seq = job.chunk->seq;
           parse_chunk(*job.chunk, parsers_.local(), *parsed);
           parsed->batch->credit = job.credit;
+          parsed->batch->ingest_ns = job.chunk->ingest_ns;
           sequencers_[job.chunk->source]->try_put(parsed);
           return flow::continue_msg();
         });
@@ -282,12 +304,14 @@ class Runner {
     }
     dead_letter_count_.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     NodeRuntime& rt = *runtime_[source];
+    rt.dead_letters.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     Batch& batch = *parsed.batch;
     for (const Record& r : batch.records) rt.max_ts = std::max(rt.max_ts, r.ts);
     if (rt.max_ts != kMinTime) {
       rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
     }
     batch.watermark = rt.watermark;
+    rt.published_watermark.store(rt.watermark, std::memory_order_relaxed);
     events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
     send(source, 0, std::move(parsed.batch));
   }
@@ -298,6 +322,7 @@ class Runner {
     if (batch->records.empty() && batch->watermark <= rt.port_watermark[port]) return;
     rt.port_watermark[port] = std::max(rt.port_watermark[port], batch->watermark);
     rt.records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
+    rt.port_records_out[port].fetch_add(batch->records.size(), std::memory_order_relaxed);
     for (const Consumer& c : rt.consumers[port]) {
       // Producers number their batches in the order they send them; a parallel sink's sequencer
       // writes them in that order. Each producer is serial, so its own order is kept.
@@ -308,7 +333,10 @@ class Runner {
 
   class NodeEmitter final : public Emitter {
    public:
-    NodeEmitter(Runner& runner, size_t node) : runner_(runner), node_(node) {}
+    NodeEmitter(Runner& runner, size_t node, int64_t ingest_ns = 0)
+        : runner_(runner), node_(node) {
+      ingest_ns_ = ingest_ns;
+    }
     using Emitter::emit;
     void emit(size_t port, BatchPtr batch) override { runner_.send(node_, port, std::move(batch)); }
 
@@ -320,8 +348,11 @@ class Runner {
   void run_operator(size_t i, const Envelope& e) {
     NodeRuntime& rt = *runtime_[i];
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
-    NodeEmitter emitter(*this, i);
+    const int64_t begin = steady_now_ns();
+    NodeEmitter emitter(*this, i, e.batch->ingest_ns);
     plan_.nodes[i].op->process(e.input, e.batch, emitter);
+    // Includes the hand-off of its outputs to the next nodes (a try_put each): cheap.
+    rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
   }
 
   // A sink that formats serially (e.g. CSV): format and write in one serial step.
@@ -330,10 +361,19 @@ class Runner {
     if (e.batch->records.empty()) return;
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
     Sink& sink = *plan_.nodes[i].sink;
+    const int64_t begin = steady_now_ns();
     std::string& bytes = serial_buffer_.local();
     bytes.clear();
     sink.format(*e.batch, rt.input_streams[e.input], bytes);
     record_sink_status(sink.write(bytes));
+    written(rt, begin, e.batch->ingest_ns, e.batch->records.size());
+  }
+
+  // A sink wrote `records` records that entered the ingest queue at `ingest_ns`.
+  void written(NodeRuntime& rt, int64_t begin_ns, int64_t ingest_ns, size_t records) {
+    const int64_t now = steady_now_ns();
+    rt.busy_ns.fetch_add(now - begin_ns, std::memory_order_relaxed);
+    if (ingest_ns != 0 && records > 0) rt.latency.observe(1e-9 * static_cast<double>(now - ingest_ns), records);
   }
 
   // A sink that formats in parallel: format here, on any thread; the sequencer restores order
@@ -343,10 +383,14 @@ class Runner {
     auto f = std::make_shared<Formatted>();
     f->seq = e.seq;
     f->credit = e.batch->credit;
+    f->records = e.batch->records.size();
+    f->ingest_ns = e.batch->ingest_ns;
     if (!e.batch->records.empty()) {
       rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
+      const int64_t begin = steady_now_ns();
       f->bytes.reserve(e.batch->records.size() * 256);
       plan_.nodes[i].sink->format(*e.batch, rt.input_streams[e.input], f->bytes);
+      rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
     }
     rt.sequencer->try_put(f);
   }
@@ -404,6 +448,103 @@ class Runner {
         print_progress();
       }
     }
+  }
+
+  // GET /metrics: every counter of the running graph in the Prometheus text format. Runs on the
+  // HTTP server's thread and reads only atomics.
+  std::string render_metrics() {
+    PrometheusText text;
+    const double now_s = std::chrono::duration<double>(
+                             std::chrono::system_clock::now().time_since_epoch()).count();
+    auto for_kind = [&](NodeKind kind, auto&& fn) {
+      for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+        if (plan_.nodes[i].kind == kind) fn(plan_.nodes[i], *runtime_[i]);
+      }
+    };
+    auto busy_s = [](const NodeRuntime& rt) {
+      return 1e-9 * static_cast<double>(rt.busy_ns.load(std::memory_order_relaxed));
+    };
+    text.family("licflow_uptime_seconds", "gauge", "Seconds since the run started.");
+    text.sample("licflow_uptime_seconds", {},
+                std::chrono::duration<double>(Clock::now() - started_).count());
+
+    text.family("licflow_source_events_total", "counter", "Good events parsed, per source.");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_source_events_total", {{"source", n.id}},
+                  rt.records_out.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_source_dead_letters_total", "counter",
+                "Lines that became dead letters, per source.");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_source_dead_letters_total", {{"source", n.id}},
+                  rt.dead_letters.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_source_watermark_seconds", "gauge",
+                "Event-time watermark per source, in Unix seconds (absent before any event).");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      const int64_t wm = rt.published_watermark.load(std::memory_order_relaxed);
+      if (wm != kMinTime) text.sample("licflow_source_watermark_seconds", {{"source", n.id}}, wm / 1e3);
+    });
+    text.family("licflow_source_watermark_lag_seconds", "gauge",
+                "Wall-clock time minus the source's watermark: how far event time trails now.");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      const int64_t wm = rt.published_watermark.load(std::memory_order_relaxed);
+      if (wm != kMinTime) {
+        text.sample("licflow_source_watermark_lag_seconds", {{"source", n.id}}, now_s - wm / 1e3);
+      }
+    });
+
+    text.family("licflow_ingest_chunks_in_flight", "gauge",
+                "Input chunks queued or inside the graph (backpressure holds it at most the capacity).");
+    text.sample("licflow_ingest_chunks_in_flight", {}, static_cast<uint64_t>(queue_.in_flight()));
+    text.family("licflow_ingest_chunks_capacity", "gauge", "The backpressure bound on chunks in flight.");
+    text.sample("licflow_ingest_chunks_capacity", {}, static_cast<uint64_t>(queue_.capacity()));
+
+    text.family("licflow_operator_records_in_total", "counter", "Records received, per operator.");
+    for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_operator_records_in_total", {{"operator", n.id}, {"type", n.type}},
+                  rt.records_in.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_operator_records_out_total", "counter",
+                "Records emitted, per operator and port.");
+    for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime& rt) {
+      for (size_t p = 0; p < n.ports().size(); ++p) {
+        text.sample("licflow_operator_records_out_total", {{"operator", n.id}, {"port", n.ports()[p]}},
+                    rt.port_records_out[p].load(std::memory_order_relaxed));
+      }
+    });
+    text.family("licflow_operator_late_records_total", "counter",
+                "Records that arrived behind the operator's watermark.");
+    for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime&) {
+      text.sample("licflow_operator_late_records_total", {{"operator", n.id}}, n.op->late_records());
+    });
+    text.family("licflow_operator_dropped_records_total", "counter",
+                "Records skipped and counted (lacking a key field, or a value the operator needs).");
+    for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime&) {
+      text.sample("licflow_operator_dropped_records_total", {{"operator", n.id}}, n.op->dropped());
+    });
+    text.family("licflow_operator_busy_seconds_total", "counter",
+                "Time spent processing batches, per operator.");
+    for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_operator_busy_seconds_total", {{"operator", n.id}}, busy_s(rt));
+    });
+
+    text.family("licflow_sink_records_total", "counter", "Records received, per sink.");
+    for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_sink_records_total", {{"sink", n.id}, {"type", n.type}},
+                  rt.records_in.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_sink_busy_seconds_total", "counter", "Time spent formatting and writing, per sink.");
+    for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_sink_busy_seconds_total", {{"sink", n.id}}, busy_s(rt));
+    });
+    text.family("licflow_sink_latency_seconds", "histogram",
+                "Per record: from its input chunk entering the ingest queue to its write by the sink. "
+                "Records an operator held (windows, alerts) count from the chunk that released them.");
+    for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
+      rt.latency.write(text, "licflow_sink_latency_seconds", {{"sink", n.id}});
+    });
+    return text.take();
   }
 
   void print_progress() {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct RunOptions {
   const std::atomic<bool>* stop = nullptr;  // when set to true: clean stop
   size_t max_chunks_in_flight = 16;  // backpressure bound: chunks queued or inside the graph
   size_t chunk_bytes = 256 * 1024;   // lines per chunk, in bytes: the unit of parallel parsing
+  std::string http_address;  // ADDR:PORT: serve /metrics and /healthz while running (port 0: any)
+  std::function<void(int port)> on_http_ready;  // called with the bound port once serving
 };
 
 struct NodeStats {

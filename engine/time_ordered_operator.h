@@ -26,8 +26,6 @@ class TimeOrderedOperator : public Operator {
   void process(size_t input, const BatchPtr& batch, Emitter& out) final;
   void finish(Emitter& out) final;
 
-  uint64_t late_records() const { return late_; }
-
  protected:
   TimeOrderedOperator(std::vector<std::string> ports, size_t input_count);
 
@@ -39,7 +37,6 @@ class TimeOrderedOperator : public Operator {
 
   void emit(size_t port, Record record);
   int64_t watermark() const { return watermark_; }
-  void count_late() { ++late_; }
 
  private:
   struct Held {
@@ -60,7 +57,6 @@ class TimeOrderedOperator : public Operator {
   int64_t watermark_ = kMinTime;
   int64_t max_ts_ = kMinTime;
   uint64_t next_arrival_ = 0;
-  uint64_t late_ = 0;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
 };

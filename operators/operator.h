@@ -19,9 +19,15 @@ class Emitter {
  public:
   virtual ~Emitter() = default;
   virtual void emit(size_t port, BatchPtr batch) = 0;
+  // A new batch inherits the ingest time of the input being processed, so the sinks' latency
+  // histograms measure from the read of the chunk that caused the output.
   void emit(size_t port, Batch&& batch) {
+    if (batch.ingest_ns == 0) batch.ingest_ns = ingest_ns_;
     emit(port, std::make_shared<const Batch>(std::move(batch)));
   }
+
+ protected:
+  int64_t ingest_ns_ = 0;
 };
 
 class Operator {
@@ -40,14 +46,18 @@ class Operator {
 
   // Records this operator skipped for lacking a key field, or otherwise counted and dropped.
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+  // Records that arrived behind the watermark (SPEC §2). Read by /metrics from other threads.
+  uint64_t late_records() const { return late_.load(std::memory_order_relaxed); }
 
  protected:
   explicit Operator(std::vector<std::string> ports) : ports_(std::move(ports)) {}
   void count_dropped(uint64_t n) { dropped_.fetch_add(n, std::memory_order_relaxed); }
+  void count_late(uint64_t n = 1) { late_.fetch_add(n, std::memory_order_relaxed); }
 
  private:
   std::vector<std::string> ports_;
   std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> late_{0};
 };
 
 }  // namespace licflow

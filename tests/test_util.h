@@ -94,4 +94,10 @@ struct CommandResult {
 // Runs a shell command line; stdin from /dev/null unless redirected in `command`.
 CommandResult run_command(const std::string& command);
 
+// TCP helpers for tests of the tcp source and the HTTP endpoint: a port free right now, a
+// connection (retried while the server starts), and a blocking send of all of `text`.
+uint16_t free_port();
+int connect_to(uint16_t port);
+void send_all(int fd, const std::string& text);
+
 }  // namespace licflow::test
