@@ -51,6 +51,40 @@ void TimeOrderedOperator::finish(Emitter& out) {
   flush(out, nullptr);
 }
 
+void TimeOrderedOperator::save_state(StateWriter& out) const {
+  out.u64(input_watermarks_.size());
+  for (int64_t wm : input_watermarks_) out.i64(wm);
+  out.i64(watermark_);
+  out.i64(max_ts_);
+  out.u64(next_arrival_);
+  // A copy of the heap's array is in no particular order; arrival numbers restore the order.
+  auto held = held_;
+  out.u64(held.size());
+  for (; !held.empty(); held.pop()) {
+    out.i64(held.top().ts);
+    out.u64(held.top().arrival);
+    out.record(held.top().record);
+  }
+  save_operator_state(out);
+}
+
+void TimeOrderedOperator::load_state(StateReader& in) {
+  if (in.count(8) != input_watermarks_.size()) return in.fail();  // the inputs changed
+  for (int64_t& wm : input_watermarks_) wm = in.i64();
+  watermark_ = in.i64();
+  max_ts_ = in.i64();
+  next_arrival_ = in.u64();
+  held_ = {};
+  for (uint64_t n = in.count(24); n > 0 && !in.failed(); --n) {
+    Held h;
+    h.ts = in.i64();
+    h.arrival = in.u64();
+    h.record = in.record();
+    held_.push(std::move(h));
+  }
+  load_operator_state(in);
+}
+
 void TimeOrderedOperator::flush(Emitter& out, const std::shared_ptr<void>& credit) {
   for (size_t port = 0; port < pending_.size(); ++port) {
     Batch b;

@@ -26,6 +26,12 @@ class TimeOrderedOperator : public Operator {
   void process(size_t input, const BatchPtr& batch, Emitter& out) final;
   void finish(Emitter& out) final;
 
+  // Checkpoints: the watermarks, the held records and arrival numbering, then the subclass's
+  // state (save_operator_state / load_operator_state).
+  bool has_state() const final { return true; }
+  void save_state(StateWriter& out) const final;
+  void load_state(StateReader& in) final;
+
  protected:
   TimeOrderedOperator(std::vector<std::string> ports, size_t input_count);
 
@@ -34,6 +40,10 @@ class TimeOrderedOperator : public Operator {
   // Event time reached `time`: fire what is due. Called with non-decreasing times.
   virtual void on_time(int64_t time) {}
   virtual void on_end_of_input() {}
+  // The subclass's own state, for checkpoints (see Operator::save_state). A subclass that
+  // implements them also returns true from checkpointable().
+  virtual void save_operator_state(StateWriter& out) const {}
+  virtual void load_operator_state(StateReader& in) { in.fail(); }
 
   void emit(size_t port, Record record);
   int64_t watermark() const { return watermark_; }

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/batch.h"
+#include "engine/state_codec.h"
 
 namespace licflow {
 
@@ -43,6 +44,16 @@ class Operator {
   virtual void finish(Emitter& out) {}
   // True for a `route` priority lane: everything fed by it is scheduled ahead of bulk work.
   virtual bool is_priority_port(size_t port) const { return false; }
+
+  // Checkpoints (SPEC §7). The runtime calls these only at a quiescent point: no batch in flight,
+  // nothing emitted but not yet sent. save_state writes everything process() depends on;
+  // load_state, on a freshly built operator, restores it (and calls in.fail() on nonsense).
+  virtual bool has_state() const { return false; }
+  // False for an operator whose state cannot be saved yet: the runtime then refuses to run the
+  // pipeline with checkpoints rather than promise a recovery it cannot make.
+  virtual bool checkpointable() const { return !has_state(); }
+  virtual void save_state(StateWriter& out) const {}
+  virtual void load_state(StateReader& in) {}
 
   // Records this operator skipped for lacking a key field, or otherwise counted and dropped.
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
