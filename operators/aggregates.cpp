@@ -500,6 +500,144 @@ Value Accumulator::result(const AggregateSpec& spec) const {
   }
 }
 
+// Checkpoints (SPEC §7). Unordered sets are written in their iteration order: only their
+// size is ever read, so the order they come back in does not matter.
+
+namespace {
+
+// Bucket indexes of finite doubles lie within about ±71,000 (log(DBL_MAX) / log(gamma)).
+constexpr int64_t kMaxBucketIndex = 1 << 17;
+
+void save_store(StateWriter& out, const std::vector<uint64_t>& counts, int offset) {
+  out.i64(offset);
+  out.u64(counts.size());
+  for (uint64_t c : counts) out.u64(c);
+}
+
+// Returns the sum of the counts read (saturating), for the caller's consistency check.
+uint64_t load_store(StateReader& in, std::vector<uint64_t>& counts, int& offset) {
+  const int64_t first = in.i64();
+  counts.resize(in.count(8));
+  if (!counts.empty() &&
+      (first < -kMaxBucketIndex || first + static_cast<int64_t>(counts.size()) > kMaxBucketIndex)) {
+    in.fail();
+  }
+  offset = in.failed() ? 0 : static_cast<int>(first);
+  uint64_t total = 0;
+  for (uint64_t& c : counts) {
+    c = in.u64();
+    if (__builtin_add_overflow(total, c, &total)) in.fail();
+  }
+  if (in.failed()) counts.clear();
+  return total;
+}
+
+template <typename Set, typename Read>
+void load_set(StateReader& in, Set& set, size_t min_bytes, Read read) {
+  for (uint64_t n = in.count(min_bytes); n > 0 && !in.failed(); --n) set.insert(read());
+}
+
+}  // namespace
+
+void QuantileSketch::save(StateWriter& out) const {
+  save_store(out, positive_.counts, positive_.offset);
+  save_store(out, negative_.counts, negative_.offset);
+  out.u64(zeros_);
+  out.u64(count_);
+  out.f64(min_);
+  out.f64(max_);
+}
+
+void QuantileSketch::load(StateReader& in) {
+  uint64_t total = load_store(in, positive_.counts, positive_.offset);
+  const uint64_t negatives = load_store(in, negative_.counts, negative_.offset);
+  zeros_ = in.u64();
+  count_ = in.u64();
+  min_ = in.f64();
+  max_ = in.f64();
+  if (__builtin_add_overflow(total, negatives, &total) ||
+      __builtin_add_overflow(total, zeros_, &total) || total != count_) {
+    in.fail();
+  }
+}
+
+void DistinctSet::save(StateWriter& out) const {
+  out.u64(integers_.size());
+  for (int64_t v : integers_) out.i64(v);
+  out.u64(reals_.size());
+  for (double v : reals_) out.f64(v);
+  out.u64(strings_.size());
+  for (const std::string& v : strings_) out.str(v);
+  out.u64(objects_.size());
+  for (const std::string& v : objects_) out.str(v);
+  out.boolean(seen_false_);
+  out.boolean(seen_true_);
+}
+
+void DistinctSet::load(StateReader& in) {
+  load_set(in, integers_, 8, [&] { return in.i64(); });
+  load_set(in, reals_, 8, [&] { return in.f64(); });
+  load_set(in, strings_, 8, [&] { return in.str(); });
+  load_set(in, objects_, 8, [&] { return in.str(); });
+  seen_false_ = in.boolean();
+  seen_true_ = in.boolean();
+}
+
+void Accumulator::save(StateWriter& out) const {
+  out.u8(static_cast<uint8_t>(state_.index()));
+  if (const auto* c = std::get_if<detail::CountState>(&state_)) {
+    out.i64(c->n);
+  } else if (const auto* s = std::get_if<detail::SumState>(&state_)) {
+    out.i64(s->integer);
+    out.f64(s->real);
+    out.i64(s->n);
+    out.boolean(s->all_int);
+  } else if (const auto* e = std::get_if<detail::ExtremeState>(&state_)) {
+    out.boolean(e->best.has_value());
+    if (e->best) {
+      out.boolean(e->best->is_int);
+      out.i64(e->best->integer);
+      out.f64(e->best->real);
+    }
+  } else if (const auto* edge = std::get_if<detail::EdgeState>(&state_)) {
+    out.i64(edge->ts);
+    out.value(edge->value);
+  } else if (const auto* set = std::get_if<std::unique_ptr<DistinctSet>>(&state_)) {
+    out.boolean(*set != nullptr);
+    if (*set) (*set)->save(out);
+  } else if (const auto* sketch = std::get_if<std::unique_ptr<QuantileSketch>>(&state_)) {
+    out.boolean(*sketch != nullptr);
+    if (*sketch) (*sketch)->save(out);
+  }
+}
+
+void Accumulator::load(StateReader& in) {
+  if (in.u8() != state_.index()) return in.fail();  // saved for another function
+  if (auto* c = std::get_if<detail::CountState>(&state_)) {
+    c->n = in.i64();
+  } else if (auto* s = std::get_if<detail::SumState>(&state_)) {
+    s->integer = in.i64();
+    s->real = in.f64();
+    s->n = in.i64();
+    s->all_int = in.boolean();
+  } else if (auto* e = std::get_if<detail::ExtremeState>(&state_)) {
+    if (in.boolean()) {
+      Number n;
+      n.is_int = in.boolean();
+      n.integer = in.i64();
+      n.real = in.f64();
+      e->best = n;
+    }
+  } else if (auto* edge = std::get_if<detail::EdgeState>(&state_)) {
+    edge->ts = in.i64();
+    edge->value = in.value();
+  } else if (auto* set = std::get_if<std::unique_ptr<DistinctSet>>(&state_)) {
+    if (in.boolean()) (*set = std::make_unique<DistinctSet>())->load(in);
+  } else if (auto* sketch = std::get_if<std::unique_ptr<QuantileSketch>>(&state_)) {
+    if (in.boolean()) (*sketch = std::make_unique<QuantileSketch>())->load(in);
+  }
+}
+
 GaugeSummary summarize_gauge(const std::vector<GaugePoint>& points, int64_t start, int64_t end) {
   auto by_ts = [](const GaugePoint& p, int64_t t) { return p.ts < t; };
   auto first = std::lower_bound(points.begin(), points.end(), start, by_ts);

@@ -18,6 +18,7 @@
 
 #include "config/node_config.h"
 #include "engine/record.h"
+#include "engine/state_codec.h"
 
 namespace licflow {
 
@@ -82,6 +83,10 @@ class QuantileSketch {
   // (numpy's default, Prometheus' quantile_over_time). REQUIRES: count() > 0, 0 <= q <= 1.
   double quantile(double q) const;
 
+  // Checkpoints (SPEC §7). load() fails `in` on counts that disagree or buckets out of range.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
+
  private:
   // Dense counts of consecutive bucket indexes starting at `offset`.
   struct Store {
@@ -106,6 +111,9 @@ class DistinctSet {
  public:
   void add(const Value& v);
   int64_t size() const;
+
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   std::unordered_set<int64_t> integers_;  // integers and integral reals
@@ -144,6 +152,11 @@ class Accumulator {
   // count_if, non-null when the record counts. Called in processing order, which breaks ts ties.
   void add(AggregateKind kind, const Value* value, int64_t ts);
   Value result(const AggregateSpec& spec) const;
+
+  // Checkpoints (SPEC §7): load() on an Accumulator built for the same kind; fails `in` when the
+  // saved state belongs to another kind of function.
+  void save(StateWriter& out) const;
+  void load(StateReader& in);
 
  private:
   std::variant<detail::CountState, detail::SumState, detail::ExtremeState, detail::EdgeState,

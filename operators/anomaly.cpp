@@ -127,6 +127,48 @@ class Anomaly final : public TimeOrderedOperator {
     emit(kLate, record);
   }
 
+  // Checkpoints (SPEC §7): the baselines of the configured method, by encoded key (and slot).
+  bool checkpointable() const override { return true; }
+
+  void save_operator_state(StateWriter& out) const override {
+    out.u8(static_cast<uint8_t>(options_.method));
+    out.u64(ewma_.size());
+    for (const auto& [key, s] : ewma_) {
+      out.str(key);
+      out.i64(s.n);
+      out.f64(s.mean);
+      out.f64(s.var);
+    }
+    out.u64(seasonal_.size());
+    for (const auto& [key, h] : seasonal_) {
+      out.str(key);
+      out.u64(h.size());
+      for (const PeriodValue& p : h) {
+        out.i64(p.period);
+        out.f64(p.value);
+      }
+    }
+  }
+
+  void load_operator_state(StateReader& in) override {
+    if (in.u8() != static_cast<uint8_t>(options_.method)) return in.fail();
+    ewma_.clear();
+    seasonal_.clear();
+    for (uint64_t n = in.count(32); n > 0 && !in.failed(); --n) {
+      std::string key = in.str();
+      EwmaState s{in.i64(), in.f64(), in.f64()};
+      if (!ewma_.emplace(std::move(key), s).second) return in.fail();
+    }
+    for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
+      SlotHistory& h = seasonal_[in.str()];
+      if (!h.empty()) return in.fail();  // the key came twice
+      const uint64_t periods = in.count(16);
+      // Memory bound of observe_seasonal: `history` earlier periods plus the current one.
+      if (periods > static_cast<uint64_t>(options_.history) + 1) return in.fail();
+      for (uint64_t i = 0; i < periods && !in.failed(); ++i) h.push_back({in.i64(), in.f64()});
+    }
+  }
+
   // SPEC: σ = max(√var, min_stddev); scored when n ≥ min_samples; then the update.
   std::optional<Score> observe_ewma(double x) {
     EwmaState& s = ewma_[scratch_];
@@ -203,7 +245,6 @@ class Anomaly final : public TimeOrderedOperator {
   const AnomalyOptions options_;
   const KeyFields key_;
   const FieldId value_field_;
-  // TODO(issue 3): checkpoint baselines to RocksDB (SPEC §7).
   std::unordered_map<std::string, EwmaState> ewma_;        // by encoded key
   std::unordered_map<std::string, SlotHistory> seasonal_;  // by encoded key + slot
 

@@ -45,6 +45,36 @@ class Dedup final : public Operator {
     }
   }
 
+  // Checkpoints (SPEC §7): the remembered timestamps per key and the sweep's progress.
+  bool has_state() const override { return true; }
+  bool checkpointable() const override { return true; }
+
+  void save_state(StateWriter& out) const override {
+    out.i64(latest_);
+    out.u64(since_sweep_);
+    out.u64(passed_.size());
+    for (const auto& [key, passed] : passed_) {
+      out.str(key);
+      out.u64(passed.size());
+      for (int64_t ts : passed) out.i64(ts);
+    }
+  }
+
+  void load_state(StateReader& in) override {
+    latest_ = in.i64();
+    since_sweep_ = in.u64();
+    if (since_sweep_ >= kSweepEvery) in.fail();
+    passed_.clear();
+    for (uint64_t n = in.count(24); n > 0 && !in.failed(); --n) {
+      auto [it, fresh] = passed_.try_emplace(in.str());
+      std::vector<int64_t>& passed = it->second;
+      for (uint64_t m = in.count(8); m > 0 && !in.failed(); --m) passed.push_back(in.i64());
+      // admit() and sweep() rely on a sorted, non-empty list per key.
+      if (!fresh || passed.empty() || !std::is_sorted(passed.begin(), passed.end())) in.fail();
+    }
+    if (in.failed()) passed_.clear();  // never leave an empty list behind for sweep()
+  }
+
  private:
   bool admit(const std::string& key, int64_t ts) {
     std::vector<int64_t>& passed = passed_[key];  // sorted ascending

@@ -95,6 +95,82 @@ class LicenseState final : public TimeOrderedOperator {
   uint64_t duplicates() const { return duplicates_; }
   uint64_t unmatched_checkins() const { return unmatched_; }
 
+  // Checkpoints (SPEC §7): every (server, feature) state with its open checkouts, oldest first,
+  // and the counters. The handle, user/host and dup_group indexes and each server's feature list
+  // are rebuilt from them; output never depends on the order of the unordered maps.
+  bool checkpointable() const override { return true; }
+
+  void save_operator_state(StateWriter& out) const override {
+    out.u64(next_arrival_);
+    out.u64(duplicates_);
+    out.u64(unmatched_);
+    out.u64(states_.size());
+    for (const auto& [key, s] : states_) {
+      out.str(s.server);
+      out.str(s.feature);
+      out.u8(static_cast<uint8_t>(s.dup_group));
+      out.i64(s.in_use);
+      out.boolean(s.capacity.has_value());
+      out.i64(s.capacity.value_or(0));
+      out.i64(s.queued);
+      out.boolean(s.exhausted);
+      out.u64(s.open.size());
+      for (const auto& [order, c] : s.open) {
+        out.i64(order.first);
+        out.u64(order.second);
+        out.i64(c.count);
+        out.boolean(c.handle.has_value());
+        out.str(c.handle.value_or(""));
+        out.str(c.user_host);
+        out.str(c.holder);
+        for (const Value* v : {&c.user, &c.host, &c.group, &c.project}) out.value(*v);
+      }
+    }
+  }
+
+  void load_operator_state(StateReader& in) override {
+    next_arrival_ = in.u64();
+    duplicates_ = in.u64();
+    unmatched_ = in.u64();
+    states_.clear();
+    server_features_.clear();
+    for (uint64_t n = in.count(51); n > 0 && !in.failed(); --n) {
+      std::string server = in.str();
+      std::string feature = in.str();
+      const std::string key = server + '\0' + feature;
+      if (states_.count(key) > 0) return in.fail();
+      FeatureState& s = states_[key];
+      server_features_[server].insert(feature);
+      s.server = std::move(server);
+      s.feature = std::move(feature);
+      const uint8_t dup_group = in.u8();
+      if (dup_group > static_cast<uint8_t>(DupGroup::kUserHost)) return in.fail();
+      s.dup_group = static_cast<DupGroup>(dup_group);
+      s.in_use = in.i64();
+      const bool has_capacity = in.boolean();
+      const int64_t capacity = in.i64();
+      if (has_capacity) s.capacity = capacity;
+      s.queued = in.i64();
+      s.exhausted = in.boolean();
+      for (uint64_t m = in.count(48); m > 0 && !in.failed(); --m) {
+        CheckoutOrder order{in.i64(), in.u64()};
+        Checkout c;
+        c.count = in.i64();
+        const bool has_handle = in.boolean();
+        std::string handle = in.str();
+        if (has_handle) c.handle = std::move(handle);
+        c.user_host = in.str();
+        c.holder = in.str();
+        for (Value* v : {&c.user, &c.host, &c.group, &c.project}) *v = in.value();
+        if (order.second >= next_arrival_ || s.open.count(order) > 0) return in.fail();
+        if (c.handle && !s.by_handle.emplace(*c.handle, order).second) return in.fail();
+        s.by_user_host[c.user_host].insert(order);
+        if (s.dup_group != DupGroup::kNone) s.holders[c.holder].insert(c.count);
+        s.open.emplace(order, std::move(c));
+      }
+    }
+  }
+
  private:
   void on_record(const Record& r) override { apply(r, false); }
   void on_late(const Record& r) override {

@@ -143,6 +143,45 @@ class ThresholdOperator final : public TimeOrderedOperator {
     }
   }
 
+  // Checkpoints (SPEC §7): each episode with its key; a pending one also with its sequence number
+  // and last record. pending_ points into episodes_ and is rebuilt; its due times come from
+  // `since` and the configured `for`.
+  bool checkpointable() const override { return true; }
+
+  void save_operator_state(StateWriter& out) const override {
+    out.u64(next_sequence_);
+    out.u64(episodes_.size());
+    for (const auto& [key, episode] : episodes_) {
+      out.str(key);
+      out.i64(episode.since);
+      out.boolean(episode.firing);
+      if (episode.firing) continue;
+      out.u64(episode.timer.second);
+      out.record(episode.last);
+    }
+  }
+
+  void load_operator_state(StateReader& in) override {
+    next_sequence_ = in.u64();
+    episodes_.clear();
+    pending_.clear();
+    for (uint64_t n = in.count(17); n > 0 && !in.failed(); --n) {
+      auto [it, fresh] = episodes_.try_emplace(in.str());
+      Episode& episode = it->second;
+      episode.since = in.i64();
+      episode.firing = in.boolean();
+      if (!fresh) return in.fail();
+      if (episode.firing) continue;
+      episode.timer = {due(episode.since), in.u64()};
+      episode.last = in.record();
+      // Sequence numbers are unique and below the next one to be handed out.
+      if (episode.timer.second >= next_sequence_ ||
+          !pending_.emplace(episode.timer, &episode).second) {
+        return in.fail();
+      }
+    }
+  }
+
  private:
   // since + for, saturating: a `for` of years must not wrap around.
   int64_t due(int64_t since) const {
@@ -214,7 +253,6 @@ std::unique_ptr<Operator> make_threshold(NodeConfig& config) {
                                          : std::optional<std::string>("warning");
   auto message = get_message_template(config, "message");
   if (config.failed()) return nullptr;
-  // TODO(issue 3): checkpoint pending and firing alerts to RocksDB (SPEC §7).
   options.condition = std::move(*condition);
   options.for_ms = *for_ms;
   options.severity = std::move(*severity);

@@ -195,6 +195,111 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
+  // Checkpoints (SPEC §7): every key in first-seen order (its index is its emission order) with
+  // its encoded key, windows with their revisions and accumulators, gauge logs and chaining
+  // marks; then the fire and drop schedules. The sizes the configuration implies are written
+  // first, so a state saved for other aggregates or key fields is refused.
+  bool checkpointable() const override { return true; }
+
+  void save_operator_state(StateWriter& out) const override {
+    out.u64(key_.ids().size());
+    out.u64(accumulated_.size());
+    out.u64(gauge_fields_.size());
+    out.i64(fired_until_);
+    std::vector<const std::string*> encoded(state_.keys.size());
+    for (const auto& [k, id] : state_.key_index) encoded[id] = &k;
+    out.u64(state_.keys.size());
+    for (size_t id = 0; id < state_.keys.size(); ++id) {
+      const KeyState& key = state_.keys[id];
+      out.str(*encoded[id]);
+      for (const Value& v : key.key_values) out.value(v);
+      out.u64(key.windows.size());
+      for (const KeyWindow& w : key.windows) {
+        out.i64(w.start);
+        out.i64(w.emissions);
+        for (const Accumulator& a : w.accumulators) a.save(out);
+      }
+      for (const GaugeLog& log : key.gauges) {
+        out.u64(log.points.size());
+        for (const GaugePoint& p : log.points) {
+          out.i64(p.ts);
+          out.f64(p.value);
+          out.boolean(p.is_int);
+          out.boolean(p.on_time);
+        }
+        out.f64(log.current);
+        out.boolean(log.has_current);
+      }
+      out.i64(key.next_start);
+      out.i64(key.chained_end);
+      out.boolean(key.carries_value);
+    }
+    save_schedule(out, state_.fire_at);
+    save_schedule(out, state_.drop_at);
+  }
+
+  void load_operator_state(StateReader& in) override {
+    if (in.u64() != key_.ids().size() || in.u64() != accumulated_.size() ||
+        in.u64() != gauge_fields_.size()) {
+      return in.fail();
+    }
+    fired_until_ = in.i64();
+    state_ = {};
+    // A key takes at least its string's length, the window count and its last three fields.
+    const uint64_t keys = in.count(33);
+    for (uint64_t id = 0; id < keys && !in.failed(); ++id) {
+      if (!state_.key_index.emplace(in.str(), static_cast<uint32_t>(id)).second) in.fail();
+      KeyState& key = state_.keys.emplace_back();
+      for (size_t i = 0; i < key_.ids().size(); ++i) key.key_values.push_back(in.value());
+      for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
+        KeyWindow& w = key.windows.emplace_back(KeyWindow{in.i64(), in.i64(), {}});
+        for (size_t a : accumulated_) {
+          w.accumulators.emplace_back(options_.aggregates[a].kind).load(in);
+        }
+        // find_window() searches by start: starts must be strictly increasing.
+        if (w.emissions < 0 ||
+            (key.windows.size() > 1 && (key.windows.end() - 2)->start >= w.start)) {
+          in.fail();
+        }
+      }
+      key.gauges.resize(gauge_fields_.size());
+      for (GaugeLog& log : key.gauges) {
+        for (uint64_t n = in.count(18); n > 0 && !in.failed(); --n) {
+          GaugePoint p{in.i64(), in.f64(), in.boolean(), in.boolean()};
+          if (!log.points.empty() && log.points.back().ts > p.ts) in.fail();  // sorted by ts
+          log.points.push_back(p);
+        }
+        log.current = in.f64();
+        log.has_current = in.boolean();
+      }
+      key.next_start = in.i64();
+      key.chained_end = in.i64();
+      key.carries_value = in.boolean();
+    }
+    load_schedule(in, state_.fire_at);
+    load_schedule(in, state_.drop_at);
+  }
+
+  static void save_schedule(StateWriter& out, const std::map<int64_t, std::vector<uint32_t>>& at) {
+    out.u64(at.size());
+    for (const auto& [time, ids] : at) {
+      out.i64(time);
+      out.u64(ids.size());
+      for (uint32_t id : ids) out.u64(id);
+    }
+  }
+
+  void load_schedule(StateReader& in, std::map<int64_t, std::vector<uint32_t>>& at) const {
+    for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
+      std::vector<uint32_t>& ids = at[in.i64()];
+      for (uint64_t m = in.count(8); m > 0 && !in.failed(); --m) {
+        const uint64_t id = in.u64();
+        if (id >= state_.keys.size()) return in.fail();
+        ids.push_back(static_cast<uint32_t>(id));
+      }
+    }
+  }
+
   // The key of the record whose key is in scratch_, created on first sight.
   uint32_t key_of(const Record& record) {
     auto it = state_.key_index.find(scratch_);
