@@ -9,6 +9,7 @@ std::unique_ptr<Operator> make_license_state(NodeConfig& config);
 std::unique_ptr<Operator> make_window(NodeConfig& config);
 std::unique_ptr<Operator> make_threshold(NodeConfig& config);
 std::unique_ptr<Operator> make_anomaly(NodeConfig& config);
+std::unique_ptr<Operator> make_cost(NodeConfig& config);
 
 const std::vector<OperatorType>& operator_types() {
   static const std::vector<OperatorType> types = {
@@ -27,6 +28,8 @@ const std::vector<OperatorType>& operator_types() {
        {"key", "value", "method", "threshold", "min_samples", "min_stddev", "direction", "alpha",
         "period", "bucket", "history"},
        &make_anomaly},
+      {"cost", "prices sessions by the inventory's cost models; allocates cost centers; budgets",
+       {"groups", "default_cost_center", "budget"}, &make_cost},
   };
   return types;
 }
