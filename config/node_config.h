@@ -19,6 +19,9 @@ namespace licflow {
 struct TimeSettings {
   int64_t max_out_of_orderness_ms = 0;
   int64_t allowed_lateness_ms = 0;
+  // A source that sends nothing for this long (wall clock), or that ended, stops holding back
+  // the watermark of operators fed by other sources too (engine/watermarks.h).
+  int64_t idle_timeout_ms = 30'000;
 };
 
 // One entry of the pipeline's `features:` inventory.

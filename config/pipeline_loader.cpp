@@ -112,18 +112,26 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
   }
 
   if (YAML::Node time = section(root, "time", diag)) {
-    check_keys(time, {"max_out_of_orderness", "allowed_lateness"}, "`time`", diag);
+    check_keys(time, {"max_out_of_orderness", "allowed_lateness", "idle_timeout"}, "`time`", diag);
     if (auto ms = read_duration(time, "max_out_of_orderness", "time", diag)) {
       plan.time.max_out_of_orderness_ms = *ms;
     }
     if (auto ms = read_duration(time, "allowed_lateness", "time", diag)) {
       plan.time.allowed_lateness_ms = *ms;
     }
+    if (auto ms = read_duration(time, "idle_timeout", "time", diag)) {
+      if (*ms > 0) {
+        plan.time.idle_timeout_ms = *ms;
+      } else {
+        diag.error(time["idle_timeout"].Mark(), "`time.idle_timeout` must be longer than 0s");
+      }
+    }
   }
   plan.settings.time = plan.time;
 
   if (YAML::Node state = section(root, "state", diag)) {
     check_keys(state, {"dir", "checkpoint_interval", "memory_limit"}, "`state`", diag);
+    plan.state.configured = true;
     if (state["dir"].IsScalar()) plan.state.dir = state["dir"].Scalar();
     if (auto ms = read_duration(state, "checkpoint_interval", "state", diag)) {
       plan.state.checkpoint_interval_ms = *ms;
@@ -173,8 +181,10 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
                                      " must be user, host or user_host");
         }
       }
-      // Assigning a missing key's zombie node would throw; keep cost undefined instead.
-      if (YAML::Node cost = spec["cost"]; cost.IsDefined()) info.cost = YAML::Clone(cost);
+      // Assigning a missing key's zombie node would throw; keep cost undefined instead. The
+      // document's own node, not a YAML::Clone (which drops marks): the cost operator reports
+      // problems in it at their line and column.
+      if (YAML::Node cost = spec["cost"]; cost.IsDefined()) info.cost = cost;
       plan.settings.features[feature] = info;
     }
   }
@@ -232,6 +242,7 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
       continue;
     }
     d.node.type = type.Scalar();
+    d.node.config_text = YAML::Dump(spec);
 
     std::vector<std::string> keys = {"type"};
     if (kind != NodeKind::kSource) keys.push_back("input");

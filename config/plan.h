@@ -17,6 +17,7 @@
 namespace licflow {
 
 struct StateSettings {
+  bool configured = false;  // the pipeline has a `state:` section: checkpoints are on
   std::string dir = "./licflow-data";
   int64_t checkpoint_interval_ms = 10'000;
   uint64_t memory_limit_bytes = 512ull << 20;
@@ -42,6 +43,7 @@ struct PlanNode {
   std::unique_ptr<Operator> op;
   std::unique_ptr<Sink> sink;
   bool priority = false;  // fed, directly or transitively, by a route priority lane
+  std::string config_text;  // the entry as YAML: a checkpoint's operator must match it
 
   const std::vector<std::string>& ports() const;
 };

@@ -13,6 +13,9 @@ struct Batch {
   std::vector<Record> records;
   // The producing stream's watermark after these records (SPEC §2); kMinTime before any.
   int64_t watermark = kMinTime;
+  // The producing stream is idle (SPEC §2 idleness, see engine/watermarks.h): until a batch
+  // without this flag comes, consumers leave its watermark out of their minimum.
+  bool idle = false;
   // Backpressure credit of the source chunk this batch came from. Every batch derived from the
   // chunk shares it; the credit returns to the source when the last of them is destroyed.
   std::shared_ptr<void> credit;

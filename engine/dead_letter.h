@@ -1,6 +1,8 @@
 // DeadLetterWriter: the dead-letter file of SPEC §1. Each bad line is written as
 // {"source": ID, "line": N, "error": "…", "raw": "<at most the first 512 bytes>"}.
-// Thread-safe: write() may be called concurrently. The file is created on the first dead letter.
+// A record a sink gave up (webhook) is written as {"sink": ID, "error": "…", "record": {…}}.
+// Thread-safe: write() and write_record() may be called concurrently. The file is created on the
+// first dead letter.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,13 @@ class DeadLetterWriter {
   ~DeadLetterWriter();
 
   Status write(std::string_view source, const DeadLetter& letter);
+  // `record_json` is the record as one JSON object (the sink's own output, so valid JSON).
+  Status write_record(std::string_view sink, std::string_view error, std::string_view record_json);
   Status close();
+  // Checkpoints (SPEC §7): makes what was written durable and returns the file's size.
+  Result<uint64_t> checkpoint();
+  // Recovery: cuts the file back to a checkpointed size; later dead letters are appended.
+  Status resume_at(uint64_t size);
   const std::string& path() const { return path_; }
 
  private:
@@ -33,7 +41,12 @@ class DeadLetterWriter {
   std::mutex mutex_;
   std::FILE* file_ = nullptr;
   bool failed_ = false;
+  bool resumed_ = false;
+  uint64_t resumed_size_ = 0;
   std::string buffer_;
+
+  // REQUIRES: mutex_ is held. Writes buffer_, opening the file first if needed.
+  Status write_buffer_locked();
 };
 
 // `raw` cut to at most 512 bytes and made valid UTF-8 (invalid bytes become U+FFFD), so the

@@ -28,11 +28,12 @@ class IngestQueue {
   // How many bytes of lines sources should gather into one chunk.
   size_t chunk_bytes() const { return chunk_bytes_; }
 
-  // Blocks until a credit is free, then enqueues.
+  // Blocks until a credit is free, then enqueues. The chunk's ingest time is taken before the
+  // wait, so latency figures include time spent held back by backpressure.
   void push(std::unique_ptr<RawChunk> chunk) {
+    chunk->ingest_ns = steady_now_ns();
     while (!credits_.wait(100'000)) {
     }
-    chunk->ingest_ns = steady_now_ns();
     queue_.enqueue(std::move(chunk));
   }
   // Marks the end of a source; never blocks.

@@ -18,8 +18,16 @@ void LineChunker::start_chunk() {
   chunk_->bytes.reserve(chunk_bytes_ + kParsePadding + 4096);
 }
 
+void LineChunker::resume_at(uint64_t offset, uint64_t line) {
+  consumed_ = offset;
+  next_line_ = line;
+  chunk_->first_line = line;
+}
+
 void LineChunker::flush_chunk() {
   if (chunk_->size == 0 && chunk_->dead_letters.empty()) return;
+  chunk_->end_offset = consumed_;
+  chunk_->next_line = next_line_;
   chunk_->bytes.append(kParsePadding, '\0');
   emit_(std::move(chunk_));
   start_chunk();
@@ -48,7 +56,12 @@ void LineChunker::feed(std::string_view bytes) {
     } else if (!nl || !partial_.empty()) {
       partial_.append(piece);
     }
-    if (!nl) return;
+    if (!nl) {
+      line_bytes_ += take;
+      return;
+    }
+    consumed_ += line_bytes_ + take + 1;
+    line_bytes_ = 0;
     if (skipping_) {
       skipping_ = false;
     } else {
@@ -70,6 +83,8 @@ void LineChunker::feed(std::string_view bytes) {
 }
 
 void LineChunker::finish(bool partial_line_is_error) {
+  consumed_ += line_bytes_;
+  line_bytes_ = 0;
   if (skipping_) {
     ++next_line_;
   } else if (!partial_.empty()) {

@@ -18,6 +18,9 @@ class LineChunker {
 
   LineChunker(uint32_t source, Emit emit, size_t chunk_bytes = kDefaultChunkBytes);
 
+  // Continues a stream read from byte `offset`, where line number `line` starts (recovery from a
+  // checkpoint). Call before the first feed().
+  void resume_at(uint64_t offset, uint64_t line);
   void feed(std::string_view bytes);
   // Emits the complete lines gathered so far (a live stream that went quiet).
   void flush_pending() { flush_chunk(); }
@@ -35,6 +38,8 @@ class LineChunker {
   size_t chunk_bytes_;
   std::unique_ptr<RawChunk> chunk_;
   uint64_t next_line_ = 1;   // number of the line being assembled
+  uint64_t consumed_ = 0;    // stream offset where that line starts
+  uint64_t line_bytes_ = 0;  // bytes of that line fed so far (kept or skipped)
   std::string partial_;      // the current line's bytes so far (never more than kMaxLineBytes)
   bool skipping_ = false;    // inside an oversized line, dropping bytes up to the newline
 };

@@ -16,6 +16,7 @@
 #include "config/plan.h"
 #include "engine/generator.h"
 #include "engine/http_endpoint.h"
+#include "engine/query.h"
 #include "engine/runtime.h"
 #include "engine/time_format.h"
 
@@ -57,6 +58,8 @@ struct RunArgs {
   std::string state;
   std::string http;
   int threads = 0;
+  bool reset_state = false;
+  std::string metrics_file;
 };
 
 int cmd_run(const RunArgs& args) {
@@ -92,6 +95,10 @@ int cmd_run(const RunArgs& args) {
   options.progress = ::isatty(STDERR_FILENO) != 0;
   options.stop = &g_stop;
   options.http_address = args.http;
+  // SPEC §7: checkpoints when the pipeline has a `state:` section or --state names a directory.
+  options.checkpoints = plan->state.configured || !args.state.empty();
+  options.reset_state = args.reset_state;
+  options.metrics_file = args.metrics_file;
   options.on_http_ready = [&](int port) {
     std::cerr << "licflow: serving /metrics and /healthz on http://" << http_host << ":" << port
               << "\n";
@@ -100,6 +107,12 @@ int cmd_run(const RunArgs& args) {
   if (!result.is_ok()) {
     std::cerr << "licflow: error: " << result.status().message() << "\n";
     return kExitFailure;
+  }
+  if (result.value().already_finished) {
+    std::cerr << "licflow: the state in " << plan->state.dir << " is of a run that reached the "
+              << "end of its input (checkpoint " << result.value().resumed_from
+              << "); nothing to do (--reset-state starts over)\n";
+    return 0;
   }
   std::cerr << format_summary(*plan, result.value());
   return 0;
@@ -138,6 +151,54 @@ int cmd_generate(GeneratorOptions options, const std::string& start, const std::
   return 0;
 }
 
+struct QueryArgs {
+  QueryOptions options;
+  std::vector<std::string> keys;
+  std::string from, to, format = "jsonl";
+  int64_t limit = -1;
+};
+
+int cmd_query(QueryArgs args) {
+  for (const std::string& k : args.keys) {
+    auto key = parse_query_key(k);
+    if (!key) {
+      std::cerr << "licflow query: --key: expected FIELD=VALUE, got `" << k << "`\n";
+      return kExitUsage;
+    }
+    args.options.keys.push_back(std::move(*key));
+  }
+  auto parse_time = [](const char* flag, const std::string& text, int64_t& ms) {
+    if (text.empty()) return true;
+    auto parsed = parse_query_time(text);
+    if (!parsed) {
+      std::cerr << "licflow query: " << flag << ": expected RFC 3339 or ms since the epoch, got `"
+                << text << "`\n";
+      return false;
+    }
+    ms = *parsed;
+    return true;
+  };
+  if (!parse_time("--from", args.from, args.options.from) ||
+      !parse_time("--to", args.to, args.options.to)) {
+    return kExitUsage;
+  }
+  args.options.format = args.format == "csv"     ? QueryFormat::kCsv
+                        : args.format == "table" ? QueryFormat::kTable
+                                                 : QueryFormat::kJsonl;
+  if (args.limit >= 0) args.options.limit = static_cast<uint64_t>(args.limit);
+  std::string out;
+  Status status = run_query(args.options, out);
+  if (!status.is_ok()) {
+    std::cerr << "licflow query: error: " << status.message() << "\n";
+    return kExitFailure;
+  }
+  if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
+    std::cerr << "licflow query: write to standard output failed\n";
+    return kExitFailure;
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -159,6 +220,10 @@ int main(int argc, char** argv) {
   run->add_option("--threads", run_args.threads, "worker threads (default: one per core)")
       ->check(CLI::Range(1, 256));
   run->add_option("--http", run_args.http, "serve /metrics and /healthz on ADDR:PORT");
+  run->add_option("--metrics-file", run_args.metrics_file,
+                  "at the end, write the final metrics there (Prometheus text format)");
+  run->add_flag("--reset-state", run_args.reset_state,
+                "forget the checkpoints in the state directory and start over");
 
   std::string validate_path;
   CLI::App* validate = app.add_subcommand("validate", "check a pipeline and print its graph");
@@ -184,6 +249,19 @@ int main(int argc, char** argv) {
   generate->add_option("--out-of-order", gen_disorder, "largest event-time disorder, e.g. 5s");
   generate->add_flag("--faults", gen.faults, "mix in bad lines of every kind");
 
+  QueryArgs query_args;
+  CLI::App* query = app.add_subcommand("query", "read what history sinks stored");
+  query->add_option("--state", query_args.options.state_dir, "state directory")->required();
+  query->add_option("--stream", query_args.options.stream, "stream name (id or id.port)")
+      ->required();
+  query->add_option("--key", query_args.keys, "FIELD=VALUE filter (repeatable)");
+  query->add_option("--from", query_args.from, "from this time on (RFC 3339 or ms)");
+  query->add_option("--to", query_args.to, "before this time (RFC 3339 or ms)");
+  query->add_option("--format", query_args.format, "jsonl, csv or table")
+      ->check(CLI::IsMember({"jsonl", "csv", "table"}));
+  query->add_option("--limit", query_args.limit, "at most N records")
+      ->check(CLI::NonNegativeNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -196,5 +274,6 @@ int main(int argc, char** argv) {
   if (*validate) return cmd_validate(validate_path);
   if (*graph) return cmd_graph(graph_path, graph_format);
   if (*generate) return cmd_generate(gen, gen_start, gen_disorder);
+  if (*query) return cmd_query(std::move(query_args));
   return kExitUsage;
 }

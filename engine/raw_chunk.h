@@ -24,8 +24,13 @@ struct RawChunk {
   std::string bytes;
   size_t size = 0;  // bytes of lines, without the padding
   std::vector<RawDeadLetter> dead_letters;  // in line order
+  // Where the stream continues after this chunk: its byte offset and line number. A checkpoint
+  // taken after the chunk was processed records them, and a file source resumes there.
+  uint64_t end_offset = 0;
+  uint64_t next_line = 1;
   bool end = false;  // no data: the source has finished
-  int64_t ingest_ns = 0;  // stamped by IngestQueue::push (steady clock, ns)
+  bool idle = false;  // no data: marks the source's stream idle (made by the runtime)
+  int64_t ingest_ns = 0;  // stamped by IngestQueue::push (steady clock, ns), before its wait
 };
 
 }  // namespace licflow

@@ -6,17 +6,21 @@
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <mutex>
+#include <optional>
 
+#include "engine/checkpoint_store.h"
 #include "engine/dead_letter.h"
 #include "engine/event_parser.h"
 #include "engine/http_endpoint.h"
 #include "engine/ingest_queue.h"
 #include "engine/metrics.h"
+#include "engine/watermarks.h"
 
 namespace licflow {
 namespace {
@@ -34,6 +38,7 @@ struct ParseJob {
 // A chunk after parsing, waiting in its source's sequencer.
 struct ParsedChunk {
   uint64_t seq = 0;
+  bool idle = false;  // an idle marker: an empty batch that marks the source's stream idle
   std::shared_ptr<Batch> batch;
   std::vector<DeadLetter> dead_letters;  // in line order
 };
@@ -69,6 +74,8 @@ struct NodeRuntime {
   // consumers[port] are fed by that port.
   std::vector<std::vector<Consumer>> consumers;
   std::vector<int64_t> port_watermark;  // last watermark sent per port
+  std::vector<char> port_idle;          // last idleness sent per port
+  InputWatermarks inputs;               // operators: their inputs' watermarks (SPEC §2)
   std::unique_ptr<ConsumerNode> node;   // operators and sinks
   std::atomic<uint64_t> next_seq{0};    // numbers the envelopes sent to `node`
   // Sinks that format in parallel: node (unlimited) -> sequencer -> writer (serial).
@@ -83,6 +90,9 @@ struct NodeRuntime {
   LatencyHistogram latency;               // sinks: ingest to write, per record
   int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
   int64_t max_ts = kMinTime;
+  // Sources: where the input continues after the last chunk handed to the graph.
+  uint64_t next_offset = 0;
+  uint64_t next_line = 1;
   std::vector<std::string> input_streams;  // name of the stream on each input, for sinks
 };
 
@@ -137,9 +147,21 @@ class Runner {
         arena_(std::max(1, options.threads), 0) {}
 
   Result<RunSummary> run() {
+    std::optional<Checkpoint> restored;
+    if (options_.checkpoints) {
+      auto loaded = open_checkpoints();
+      if (!loaded.is_ok()) return loaded.status();
+      restored = std::move(loaded.value());
+      if (restored) RETURN_IF_ERROR(restore(*restored));
+      if (restored && restored->finished) {
+        summary_.already_finished = true;
+        return summary_;
+      }
+    }
     Status opened = open_sinks();
     if (!opened.is_ok()) return opened;
     arena_.execute([&] { build_graph(); });
+    if (restored) restore_runtime(restored->runtime);
     std::unique_ptr<HttpEndpoint> http;
     if (!options_.http_address.empty()) {
       auto started = HttpEndpoint::start(options_.http_address, [this] { return render_metrics(); });
@@ -155,6 +177,7 @@ class Runner {
       }
     }
     started_ = Clock::now();
+    next_checkpoint_ = started_ + std::chrono::milliseconds(plan_.state.checkpoint_interval_ms);
     feed();
     for (uint32_t i = 0; i < source_count_; ++i) plan_.nodes[i].source->join();
 
@@ -164,6 +187,7 @@ class Runner {
         graph_->wait_for_all();
         if (!summary_.stopped) finish_operators();
       });
+      if (store_) take_checkpoint(/*finished=*/!summary_.stopped);
     } catch (const std::exception& e) {
       failure = std::string("operator failed: ") + e.what();
     }
@@ -171,6 +195,7 @@ class Runner {
       if (n.sink) record_sink_status(n.sink->close());
     }
     record_sink_status(dead_letters_.close());
+    if (!options_.metrics_file.empty()) write_metrics_file();
     if (options_.progress) std::fputs("\r\033[K", stderr);
     if (!failure.empty()) return Status::error(failure);
     if (!first_error_.empty()) return Status::error(first_error_);
@@ -178,6 +203,8 @@ class Runner {
     summary_.seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     summary_.events = events_.load();
     summary_.dead_letters = dead_letter_count_.load();
+    rusage usage{};
+    if (::getrusage(RUSAGE_SELF, &usage) == 0) summary_.peak_rss_bytes = usage.ru_maxrss * 1024ull;
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       const PlanNode& n = plan_.nodes[i];
       NodeRuntime& rt = *runtime_[i];
@@ -205,8 +232,178 @@ class Runner {
     arena_.execute([&] { graph_->wait_for_all(); });  // no task may outlive the graph
   }
 
+  // Opens the checkpoint store and reads the last checkpoint, refusing one this pipeline cannot
+  // resume from.
+  Result<std::optional<Checkpoint>> open_checkpoints() {
+    for (const PlanNode& n : plan_.nodes) {
+      if (n.op && !n.op->checkpointable()) {
+        return Status::error("operator `" + n.id + "` (" + n.type + ") cannot be checkpointed " +
+                             "yet: remove the pipeline's `state:` section to run it without " +
+                             "checkpoints");
+      }
+    }
+    auto store = CheckpointStore::open(plan_.state.dir);
+    if (!store.is_ok()) return store.status();
+    store_ = std::move(store.value());
+    if (options_.reset_state) RETURN_IF_ERROR(store_->reset());
+    return store_->load();
+  }
+
+  // Hands the checkpoint's state to the operators, sinks, sources and the dead-letter file.
+  // Operators are the state's names (as Flink's uids): each must still exist, with the same type
+  // and configuration. An operator new since the checkpoint starts empty.
+  Status restore(const Checkpoint& c) {
+    auto find = [&](const std::string& id) -> PlanNode* {
+      for (PlanNode& n : plan_.nodes) {
+        if (n.id == id) return &n;
+      }
+      return nullptr;
+    };
+    auto refuse = [&](const std::string& why) {
+      return Status::error("cannot resume from checkpoint " + std::to_string(c.number) + " in " +
+                           plan_.state.dir + ": " + why +
+                           " (--reset-state starts over, losing that state)");
+    };
+    for (const Checkpoint::OperatorState& op : c.operators) {
+      PlanNode* n = find(op.id);
+      if (n == nullptr || !n->op) {
+        return refuse("operator `" + op.id + "` (" + op.type + ") has state but is no longer in " +
+                      "the pipeline");
+      }
+      if (n->type != op.type || n->config_text != op.config) {
+        return refuse("operator `" + op.id + "` changed since the checkpoint; its state no longer fits");
+      }
+      StateReader in(op.state);
+      n->op->load_state(in);
+      if (in.failed() || !in.at_end()) return refuse("the state of operator `" + op.id + "` is corrupt");
+    }
+    for (const Checkpoint::SinkState& sink : c.sinks) {
+      PlanNode* n = find(sink.id);
+      if (n == nullptr || !n->sink || !n->sink->can_resume()) continue;  // gone: nothing to cut
+      StateReader in(sink.state);
+      n->sink->load_state(in);
+      if (in.failed() || !in.at_end()) return refuse("the state of sink `" + sink.id + "` is corrupt");
+    }
+    for (const Checkpoint::SourcePosition& pos : c.sources) {
+      PlanNode* n = find(pos.id);
+      if (n != nullptr && n->source && n->source->can_resume()) {
+        n->source->resume_at(pos.offset, pos.next_line);
+      }
+    }
+    RETURN_IF_ERROR(dead_letters_.resume_at(c.dead_letter_size));
+    summary_.resumed_from = c.number;
+    checkpoint_number_ = c.number;
+    spdlog::info("resuming from checkpoint {} in {}", c.number, plan_.state.dir);
+    return Status::ok();
+  }
+
+  // The runtime's own part of a checkpoint, per node: its ports' last watermark and idleness,
+  // its inputs' watermarks; for sources, the watermark and largest ts. A node that changed since
+  // (another number of ports or inputs) starts from scratch.
+  std::string save_runtime() const {
+    StateWriter w;
+    w.u64(runtime_.size());
+    for (size_t i = 0; i < runtime_.size(); ++i) {
+      const NodeRuntime& rt = *runtime_[i];
+      w.str(plan_.nodes[i].id);
+      w.u64(rt.port_watermark.size());
+      for (size_t p = 0; p < rt.port_watermark.size(); ++p) {
+        w.i64(rt.port_watermark[p]);
+        w.boolean(rt.port_idle[p]);
+      }
+      StateWriter inputs;
+      rt.inputs.save(inputs);
+      w.str(inputs.bytes());
+      w.i64(rt.watermark);
+      w.i64(rt.max_ts);
+    }
+    return w.take();
+  }
+
+  void restore_runtime(const std::string& bytes) {
+    StateReader r(bytes);
+    for (uint64_t n = r.count(32); n > 0 && !r.failed(); --n) {
+      const std::string id = r.str();
+      std::vector<std::pair<int64_t, bool>> ports(r.count(9));
+      for (auto& [wm, idle] : ports) {
+        wm = r.i64();
+        idle = r.boolean();
+      }
+      const std::string inputs = r.str();
+      const int64_t watermark = r.i64(), max_ts = r.i64();
+      for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+        if (plan_.nodes[i].id != id) continue;
+        NodeRuntime& rt = *runtime_[i];
+        if (ports.size() == rt.port_watermark.size()) {
+          for (size_t p = 0; p < ports.size(); ++p) {
+            rt.port_watermark[p] = ports[p].first;
+            rt.port_idle[p] = ports[p].second;
+          }
+        }
+        InputWatermarks restored(rt.inputs.size());
+        StateReader in(inputs);
+        restored.load(in);
+        if (!in.failed()) rt.inputs = restored;
+        rt.watermark = watermark;
+        rt.max_ts = max_ts;
+        rt.published_watermark.store(watermark, std::memory_order_relaxed);
+      }
+    }
+  }
+
+  // Takes a checkpoint at a quiescent point: the feed thread stops handing chunks over, the graph
+  // drains (at most max_chunks_in_flight chunks), and every stateful node is saved.
+  void take_checkpoint(bool finished) {
+    const auto begin = Clock::now();
+    arena_.execute([&] { graph_->wait_for_all(); });
+    Checkpoint c;
+    c.number = ++checkpoint_number_;
+    c.finished = finished;
+    Status status = Status::ok();
+    for (size_t i = 0; i < plan_.nodes.size() && status.is_ok(); ++i) {
+      PlanNode& n = plan_.nodes[i];
+      if (n.op && n.op->has_state()) {
+        StateWriter w;
+        n.op->save_state(w);
+        c.operators.push_back({n.id, n.type, n.config_text, w.take()});
+      } else if (n.source && n.source->can_resume()) {
+        c.sources.push_back({n.id, runtime_[i]->next_offset, runtime_[i]->next_line});
+      } else if (n.sink && n.sink->can_resume()) {
+        StateWriter w;
+        status = n.sink->save_state(w);
+        c.sinks.push_back({n.id, w.take()});
+      }
+    }
+    if (status.is_ok()) {
+      auto size = dead_letters_.checkpoint();
+      if (size.is_ok()) {
+        c.dead_letter_size = size.value();
+      } else {
+        status = size.status();
+      }
+    }
+    c.runtime = save_runtime();
+    if (status.is_ok()) status = store_->save(c);
+    if (!status.is_ok()) {
+      record_sink_status(Status::error("checkpoint " + std::to_string(c.number) + " failed: " +
+                                       status.message()));
+      store_.reset();  // no more checkpoints; the run goes on and fails at the end
+      return;
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
+    ++summary_.checkpoints;
+    summary_.checkpoint_seconds += seconds;
+    last_checkpoint_ns_.store(static_cast<int64_t>(seconds * 1e9), std::memory_order_relaxed);
+    checkpoints_taken_.fetch_add(1, std::memory_order_relaxed);
+    spdlog::info("checkpoint {}: {} bytes written in {:.1f} ms", c.number,
+                 store_->last_bytes_written(), seconds * 1e3);
+    next_checkpoint_ = Clock::now() + std::chrono::milliseconds(plan_.state.checkpoint_interval_ms);
+  }
+
   Status open_sinks() {
     for (PlanNode& n : plan_.nodes) {
+      if (n.sink) n.sink->attach_dead_letters(dead_letters_);
+      if (n.sink) n.sink->attach_state_dir(plan_.state.dir);
       if (n.sink) RETURN_IF_ERROR(n.sink->open());
     }
     return Status::ok();
@@ -219,6 +416,8 @@ class Runner {
       auto rt = std::make_unique<NodeRuntime>();
       rt->consumers.resize(n.ports().size());
       rt->port_watermark.assign(n.ports().size(), kMinTime);
+      rt->port_idle.assign(n.ports().size(), 0);
+      rt->inputs = InputWatermarks(n.inputs.size());
       rt->port_records_out = std::make_unique<std::atomic<uint64_t>[]>(n.ports().size());
       for (const StreamId& s : n.inputs) rt->input_streams.push_back(plan_.stream_name(s));
       runtime_.push_back(std::move(rt));
@@ -278,6 +477,7 @@ class Runner {
         *graph_, flow::unlimited, [this](const ParseJob& job) {
           auto parsed = std::make_shared<ParsedChunk>();
           parsed->seq = job.chunk->seq;
+          parsed->idle = job.chunk->idle;
           parse_chunk(*job.chunk, parsers_.local(), *parsed);
           parsed->batch->credit = job.credit;
           parsed->batch->ingest_ns = job.chunk->ingest_ns;
@@ -311,6 +511,7 @@ class Runner {
       rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
     }
     batch.watermark = rt.watermark;
+    batch.idle = parsed.idle;
     rt.published_watermark.store(rt.watermark, std::memory_order_relaxed);
     events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
     send(source, 0, std::move(parsed.batch));
@@ -319,8 +520,12 @@ class Runner {
   // Sends a batch on a port: skipped when it is empty and carries no watermark progress.
   void send(size_t node, size_t port, BatchPtr batch) {
     NodeRuntime& rt = *runtime_[node];
-    if (batch->records.empty() && batch->watermark <= rt.port_watermark[port]) return;
+    if (batch->records.empty() && batch->watermark <= rt.port_watermark[port] &&
+        batch->idle == static_cast<bool>(rt.port_idle[port])) {
+      return;
+    }
     rt.port_watermark[port] = std::max(rt.port_watermark[port], batch->watermark);
+    rt.port_idle[port] = batch->idle;
     rt.records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
     rt.port_records_out[port].fetch_add(batch->records.size(), std::memory_order_relaxed);
     for (const Consumer& c : rt.consumers[port]) {
@@ -333,23 +538,42 @@ class Runner {
 
   class NodeEmitter final : public Emitter {
    public:
-    NodeEmitter(Runner& runner, size_t node, int64_t ingest_ns = 0)
-        : runner_(runner), node_(node) {
+    NodeEmitter(Runner& runner, size_t node, int64_t ingest_ns = 0, bool clamp = false)
+        : runner_(runner), node_(node), clamp_(clamp) {
       ingest_ns_ = ingest_ns;
     }
     using Emitter::emit;
-    void emit(size_t port, BatchPtr batch) override { runner_.send(node_, port, std::move(batch)); }
+    void emit(size_t port, BatchPtr batch) override {
+      if (clamp_) batch = runner_.with_node_watermark(node_, std::move(batch));
+      runner_.send(node_, port, std::move(batch));
+    }
 
    private:
     Runner& runner_;
     size_t node_;
+    bool clamp_;
   };
+
+  // SPEC §2 for operators with several inputs: what they send carries the minimum of their
+  // inputs' watermarks (and is idle only when all inputs are). An operator that forwards a batch
+  // of one input (filter, route) would otherwise pass on that input's watermark alone. Copies the
+  // batch only in that case.
+  BatchPtr with_node_watermark(size_t node, BatchPtr batch) {
+    const InputWatermarks& inputs = runtime_[node]->inputs;
+    if (inputs.size() < 2) return batch;
+    if (batch->watermark <= inputs.combined() && batch->idle == inputs.all_idle()) return batch;
+    auto copy = std::make_shared<Batch>(*batch);
+    copy->watermark = std::min(batch->watermark, inputs.combined());
+    copy->idle = inputs.all_idle();
+    return copy;
+  }
 
   void run_operator(size_t i, const Envelope& e) {
     NodeRuntime& rt = *runtime_[i];
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
     const int64_t begin = steady_now_ns();
-    NodeEmitter emitter(*this, i, e.batch->ingest_ns);
+    rt.inputs.update(e.input, e.batch->watermark, e.batch->idle);
+    NodeEmitter emitter(*this, i, e.batch->ingest_ns, /*clamp=*/true);
     plan_.nodes[i].op->process(e.input, e.batch, emitter);
     // Includes the hand-off of its outputs to the next nodes (a try_put each): cheap.
     rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
@@ -414,29 +638,54 @@ class Runner {
     }
   }
 
-  // The calling thread: moves chunks from the I/O threads into the graph until all sources end.
+  // Idleness (SPEC §2, engine/watermarks.h): with several sources, one that ended or has sent
+  // nothing for time.idle_timeout gets an idle marker, so it stops holding back the others.
+  struct SourceFeed {
+    uint64_t next_seq = 0;
+    Clock::time_point last_data = Clock::now();
+    bool ended = false;
+    bool idle = false;  // an idle marker was sent and no data came since
+  };
+
+  // The calling thread: moves chunks from the I/O threads into the graph until all sources end,
+  // takes the checkpoints, marks idle sources and prints progress.
   void feed() {
-    std::vector<uint64_t> next_seq(source_count_, 0);
+    std::vector<SourceFeed> sources(source_count_);
     uint32_t active = source_count_;
     bool stopping = false;
     auto next_progress = Clock::now() + std::chrono::seconds(1);
+    const auto idle_timeout = std::chrono::milliseconds(plan_.time.idle_timeout_ms);
     while (active > 0) {
       std::unique_ptr<RawChunk> chunk;
       if (queue_.pop(chunk, std::chrono::milliseconds(100))) {
         summary_.peak_chunks_in_flight =
             std::max(summary_.peak_chunks_in_flight, queue_.in_flight());
+        SourceFeed& source = sources[chunk->source];
         if (chunk->end) {
           --active;
+          source.ended = true;
+          if (active > 0 && !source.idle) hand_over(idle_marker(chunk->source), source);
           continue;
         }
-        chunk->seq = next_seq[chunk->source]++;
-        ParseJob job{std::shared_ptr<RawChunk>(std::move(chunk)), queue_.make_credit()};
-        graph_->reserve_wait();  // wait_for_all must also wait for this not-yet-started put
-        arena_.enqueue([this, job = std::move(job)] {
-          parse_->try_put(job);
-          graph_->release_wait();
-        });
+        source.last_data = Clock::now();
+        source.idle = false;
+        NodeRuntime& rt = *runtime_[chunk->source];
+        rt.next_offset = chunk->end_offset;
+        rt.next_line = chunk->next_line;
+        hand_over(std::move(chunk), source);
       }
+      if (source_count_ > 1) {
+        const auto now = Clock::now();
+        for (uint32_t s = 0; s < source_count_; ++s) {
+          SourceFeed& source = sources[s];
+          if (source.ended || source.idle || now - source.last_data < idle_timeout) continue;
+          spdlog::info("source `{}` is idle: it no longer holds back the watermark",
+                       plan_.nodes[s].id);
+          source.idle = true;
+          hand_over(idle_marker(s), source);
+        }
+      }
+      if (store_ && !stopping && Clock::now() >= next_checkpoint_) take_checkpoint(false);
       if (!stopping && options_.stop != nullptr && options_.stop->load()) {
         stopping = true;
         summary_.stopped = true;
@@ -529,6 +778,13 @@ class Runner {
       text.sample("licflow_operator_busy_seconds_total", {{"operator", n.id}}, busy_s(rt));
     });
 
+    text.family("licflow_checkpoints_total", "counter", "Checkpoints taken by this run.");
+    text.sample("licflow_checkpoints_total", {}, checkpoints_taken_.load(std::memory_order_relaxed));
+    text.family("licflow_checkpoint_last_duration_seconds", "gauge",
+                "How long the last checkpoint held the graph (drain, save, synced write).");
+    text.sample("licflow_checkpoint_last_duration_seconds", {},
+                1e-9 * static_cast<double>(last_checkpoint_ns_.load(std::memory_order_relaxed)));
+
     text.family("licflow_sink_records_total", "counter", "Records received, per sink.");
     for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
       text.sample("licflow_sink_records_total", {{"sink", n.id}, {"type", n.type}},
@@ -545,6 +801,41 @@ class Runner {
       rt.latency.write(text, "licflow_sink_latency_seconds", {{"sink", n.id}});
     });
     return text.take();
+  }
+
+  static std::unique_ptr<RawChunk> idle_marker(uint32_t source) {
+    auto marker = std::make_unique<RawChunk>();
+    marker->source = source;
+    marker->idle = true;
+    marker->ingest_ns = steady_now_ns();
+    return marker;
+  }
+
+  // Numbers a chunk in its source's order and hands it to the parse node.
+  void hand_over(std::unique_ptr<RawChunk> chunk, SourceFeed& source) {
+    chunk->seq = source.next_seq++;
+    if (chunk->idle) source.idle = true;
+    // A marker took no credit from the queue, so it gives none back.
+    std::shared_ptr<void> credit = chunk->idle ? nullptr : queue_.make_credit();
+    ParseJob job{std::shared_ptr<RawChunk>(std::move(chunk)), std::move(credit)};
+    graph_->reserve_wait();  // wait_for_all must also wait for this not-yet-started put
+    arena_.enqueue([this, job = std::move(job)] {
+      parse_->try_put(job);
+      graph_->release_wait();
+    });
+  }
+
+  // --metrics-file: the final metrics, written atomically (node_exporter's textfile collector
+  // reads such files; benchmarks read latency histograms from it).
+  void write_metrics_file() {
+    const std::string tmp = options_.metrics_file + ".tmp";
+    std::FILE* f = std::fopen(tmp.c_str(), "wb");
+    const std::string text = render_metrics();
+    const bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
+    if (f != nullptr && std::fclose(f) != 0) record_sink_status(Status::error("writing " + tmp + " failed"));
+    if (!ok || std::rename(tmp.c_str(), options_.metrics_file.c_str()) != 0) {
+      record_sink_status(Status::error("cannot write the metrics file " + options_.metrics_file));
+    }
   }
 
   void print_progress() {
@@ -565,6 +856,11 @@ class Runner {
   tbb::global_control parallelism_;
   tbb::task_arena arena_;
   std::unique_ptr<flow::graph> graph_;
+  std::unique_ptr<CheckpointStore> store_;  // set when checkpoints are on
+  uint64_t checkpoint_number_ = 0;
+  Clock::time_point next_checkpoint_ = Clock::now();
+  std::atomic<uint64_t> checkpoints_taken_{0};
+  std::atomic<int64_t> last_checkpoint_ns_{0};
   std::vector<std::unique_ptr<NodeRuntime>> runtime_;
   std::unique_ptr<flow::function_node<ParseJob, flow::continue_msg>> parse_;
   std::vector<std::unique_ptr<flow::sequencer_node<ParsedPtr>>> sequencers_;
@@ -596,6 +892,16 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
                 s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0.0,
                 static_cast<unsigned long long>(s.dead_letters));
   std::string out = line;
+  std::snprintf(line, sizeof line, "  peak memory (RSS) %.1f MiB\n",
+                static_cast<double>(s.peak_rss_bytes) / (1 << 20));
+  out += line;
+  if (s.resumed_from > 0) out += "  resumed from checkpoint " + std::to_string(s.resumed_from) + "\n";
+  if (s.checkpoints > 0) {
+    std::snprintf(line, sizeof line, "  %llu checkpoints, %.1f ms each on average\n",
+                  static_cast<unsigned long long>(s.checkpoints),
+                  1e3 * s.checkpoint_seconds / static_cast<double>(s.checkpoints));
+    out += line;
+  }
   if (s.dead_letters > 0) out += "  dead letters written to " + plan.dead_letter_path + "\n";
   for (const NodeStats& n : s.nodes) {
     std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  out %12llu", n.id.c_str(),

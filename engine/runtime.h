@@ -31,6 +31,11 @@ struct RunOptions {
   size_t chunk_bytes = 256 * 1024;   // lines per chunk, in bytes: the unit of parallel parsing
   std::string http_address;  // ADDR:PORT: serve /metrics and /healthz while running (port 0: any)
   std::function<void(int port)> on_http_ready;  // called with the bound port once serving
+  // Checkpoints (SPEC §7) under plan.state.dir every plan.state.checkpoint_interval_ms, at a
+  // clean stop and at end of input; a run resumes from the last one it finds there.
+  bool checkpoints = false;
+  std::string metrics_file;  // when set: the final /metrics text is written there at the end
+  bool reset_state = false;  // forget the checkpoints found under the state dir first
 };
 
 struct NodeStats {
@@ -46,7 +51,12 @@ struct RunSummary {
   uint64_t dead_letters = 0;
   double seconds = 0;
   bool stopped = false;       // ended by a stop request rather than end of input
+  bool already_finished = false;  // the state dir holds a run that reached end of input
+  uint64_t resumed_from = 0;      // the checkpoint the run resumed from (0: none)
+  uint64_t checkpoints = 0;       // checkpoints taken
+  double checkpoint_seconds = 0;  // their total duration
   size_t peak_chunks_in_flight = 0;  // the most chunks queued or in the graph at once
+  uint64_t peak_rss_bytes = 0;       // of the whole process (getrusage)
   std::vector<NodeStats> nodes;
 };
 

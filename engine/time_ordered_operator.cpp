@@ -6,7 +6,7 @@
 namespace licflow {
 
 TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t input_count)
-    : Operator(std::move(ports)), input_watermarks_(std::max<size_t>(input_count, 1), kMinTime) {
+    : Operator(std::move(ports)), inputs_(input_count) {
   pending_.resize(this->ports().size());
 }
 
@@ -23,11 +23,8 @@ void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
       held_.push({r.ts, next_arrival_++, r});
     }
   }
-  if (input < input_watermarks_.size()) {
-    input_watermarks_[input] = std::max(input_watermarks_[input], batch->watermark);
-  }
-  watermark_ = std::max(watermark_,
-                        *std::min_element(input_watermarks_.begin(), input_watermarks_.end()));
+  inputs_.update(input, batch->watermark, batch->idle);
+  watermark_ = std::max(watermark_, inputs_.combined());
   // Also releases records with ts == an unchanged watermark: no on-time record can come before them.
   if (watermark_ != kMinTime) release_up_to(watermark_);
   flush(out, batch->credit);
@@ -52,8 +49,7 @@ void TimeOrderedOperator::finish(Emitter& out) {
 }
 
 void TimeOrderedOperator::save_state(StateWriter& out) const {
-  out.u64(input_watermarks_.size());
-  for (int64_t wm : input_watermarks_) out.i64(wm);
+  inputs_.save(out);
   out.i64(watermark_);
   out.i64(max_ts_);
   out.u64(next_arrival_);
@@ -69,8 +65,7 @@ void TimeOrderedOperator::save_state(StateWriter& out) const {
 }
 
 void TimeOrderedOperator::load_state(StateReader& in) {
-  if (in.count(8) != input_watermarks_.size()) return in.fail();  // the inputs changed
-  for (int64_t& wm : input_watermarks_) wm = in.i64();
+  inputs_.load(in);  // fails when the number of inputs changed
   watermark_ = in.i64();
   max_ts_ = in.i64();
   next_arrival_ = in.u64();
@@ -90,6 +85,7 @@ void TimeOrderedOperator::flush(Emitter& out, const std::shared_ptr<void>& credi
     Batch b;
     b.records.swap(pending_[port]);
     b.watermark = watermark_;
+    b.idle = inputs_.all_idle();
     b.credit = credit;
     out.emit(port, std::move(b));
   }

@@ -17,6 +17,7 @@
 
 #include <queue>
 
+#include "engine/watermarks.h"
 #include "operators/operator.h"
 
 namespace licflow {
@@ -63,7 +64,7 @@ class TimeOrderedOperator : public Operator {
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
 
-  std::vector<int64_t> input_watermarks_;
+  InputWatermarks inputs_;
   int64_t watermark_ = kMinTime;
   int64_t max_ts_ = kMinTime;
   uint64_t next_arrival_ = 0;

@@ -3,6 +3,8 @@
 // record. The columns are `columns:` when given, else `stream`, `ts` and the first record's
 // fields; fields a later record has beyond those go, as a JSON object, to a last column `extra`,
 // so no value is dropped silently.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -56,12 +58,51 @@ class FileSink final : public Sink {
     std::error_code ec;
     std::filesystem::path parent = std::filesystem::path(path_).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
-    file_ = std::fopen(path_.c_str(), "wb");
+    if (!resume_) {
+      file_ = std::fopen(path_.c_str(), "wb");
+    } else if (::truncate(path_.c_str(), static_cast<off_t>(resume_size_)) == 0) {
+      file_ = std::fopen(path_.c_str(), "ab");
+    } else {
+      return Status::error("sink `" + id() + "`: cannot cut " + path_ + " back to its " +
+                           "checkpointed size " + std::to_string(resume_size_) + ": " +
+                           std::strerror(errno));
+    }
     if (file_ == nullptr) {
       return Status::error("sink `" + id() + "`: cannot open " + path_ + ": " +
                            std::strerror(errno));
     }
     return Status::ok();
+  }
+
+  bool can_resume() const override { return path_ != "-"; }
+
+  Status save_state(StateWriter& out) override {
+    // fdatasync too: the checkpoint that records this size must not outlive the bytes.
+    if (std::fflush(file_) != 0 || ::fdatasync(::fileno(file_)) != 0) {
+      return Status::error("sink `" + id() + "`: flushing " + path_ + " failed: " +
+                           std::strerror(errno));
+    }
+    const long size = std::ftell(file_);
+    if (size < 0) return Status::error("sink `" + id() + "`: cannot tell the size of " + path_);
+    out.u64(static_cast<uint64_t>(size));
+    out.boolean(header_written_);
+    out.u64(fixed_columns_ ? 0 : columns_.size());
+    if (!fixed_columns_) {
+      for (FieldId c : columns_) out.str(field_name(c));
+    }
+    return Status::ok();
+  }
+
+  void load_state(StateReader& in) override {
+    resume_ = true;
+    resume_size_ = in.u64();
+    header_written_ = in.boolean();
+    const uint64_t inferred = in.count(8);
+    if (fixed_columns_ && inferred != 0) return in.fail();
+    if (!fixed_columns_) {
+      columns_.clear();
+      for (uint64_t i = 0; i < inferred && !in.failed(); ++i) columns_.push_back(intern_field(in.str()));
+    }
   }
 
   bool parallel_format() const override { return format_ == Format::kJsonl; }
@@ -77,8 +118,11 @@ class FileSink final : public Sink {
     }
   }
 
+  // Each batch goes out at once (one write(2) per batch: batches are large): a live pipeline's
+  // output must not wait in a buffer for the next records.
   Status write(std::string_view bytes) override {
-    if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size()) {
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size() ||
+        std::fflush(file_) != 0) {
       return Status::error("sink `" + id() + "`: write to " + path_ + " failed: " +
                            std::strerror(errno));
     }
@@ -144,6 +188,8 @@ class FileSink final : public Sink {
   std::vector<FieldId> columns_;
   bool fixed_columns_ = false;
   bool header_written_ = false;
+  bool resume_ = false;       // recovering: continue the file at resume_size_
+  uint64_t resume_size_ = 0;
   std::FILE* file_ = nullptr;
   std::string scratch_, extra_;
 };

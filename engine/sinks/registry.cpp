@@ -4,6 +4,8 @@ namespace licflow {
 
 std::unique_ptr<Sink> make_stdout_sink_from_config(NodeConfig& config);
 std::unique_ptr<Sink> make_file_sink_from_config(NodeConfig& config);
+std::unique_ptr<Sink> make_webhook_sink_from_config(NodeConfig& config);
+std::unique_ptr<Sink> make_history_sink_from_config(NodeConfig& config);
 
 // The one list of sink types: `licflow validate` and error messages read it.
 const std::vector<SinkType>& sink_types() {
@@ -12,6 +14,11 @@ const std::vector<SinkType>& sink_types() {
        &make_stdout_sink_from_config},
       {"file", "writes records to a file (jsonl or csv)", {"path", "format", "columns"},
        &make_file_sink_from_config},
+      {"webhook", "POSTs batches of JSON records to an HTTP endpoint, with retries",
+       {"url", "batch_size", "timeout", "max_retries", "backoff", "buffer", "headers"},
+       &make_webhook_sink_from_config},
+      {"history", "stores records in RocksDB under state.dir, read by `licflow query`",
+       {"retention", "key"}, &make_history_sink_from_config},
   };
   return types;
 }

@@ -16,9 +16,12 @@
 
 #include "config/node_config.h"
 #include "engine/batch.h"
+#include "engine/state_codec.h"
 #include "engine/status.h"
 
 namespace licflow {
+
+class DeadLetterWriter;
 
 class Sink {
  public:
@@ -26,12 +29,25 @@ class Sink {
   virtual ~Sink() = default;
   const std::string& id() const { return id_; }
 
+  // Called by the runtime before open(), for sinks that give up records (webhook): the writer
+  // outlives the sink's close().
+  virtual void attach_dead_letters(DeadLetterWriter& writer) {}
+  // Called by the runtime before open(), for sinks that store under the state dir (history).
+  virtual void attach_state_dir(const std::string& dir) {}
   virtual Status open() = 0;
   virtual bool parallel_format() const { return false; }
   virtual void format(const Batch& batch, std::string_view stream, std::string& out) = 0;
   // A failed write is reported by the runtime and fails the run (exit code 1); it never stalls it.
   virtual Status write(std::string_view bytes) = 0;
   virtual Status close() = 0;
+
+  // Checkpoints (SPEC §7). A sink that can rewind returns true from can_resume(). At a checkpoint
+  // (nothing in flight) save_state() makes what was written durable and records where the output
+  // ends, with any state of its format; on recovery load_state() runs before open(), which then
+  // cuts the output back to that point and appends, so nothing is lost or doubled.
+  virtual bool can_resume() const { return false; }
+  virtual Status save_state(StateWriter& out) { return Status::ok(); }
+  virtual void load_state(StateReader& in) {}
 
  private:
   std::string id_;

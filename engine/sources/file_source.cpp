@@ -1,4 +1,5 @@
-// file and stdin sources (SPEC §3): read JSON Lines until end of file, then end.
+// file and stdin sources (SPEC §3): read JSON Lines, or a license-server log (`format:`,
+// SPEC §1), until end of file, then end.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -15,7 +16,8 @@ namespace {
 
 class FileSource final : public Source {
  public:
-  FileSource(std::string id, std::string path) : Source(std::move(id)), path_(std::move(path)) {}
+  FileSource(std::string id, std::string path, SourceFormat format)
+      : Source(std::move(id)), path_(std::move(path)), format_(std::move(format)) {}
   ~FileSource() override {
     if (thread_.joinable()) thread_.join();
   }
@@ -30,8 +32,19 @@ class FileSource final : public Source {
                              std::strerror(errno));
       }
     }
+    // A log format is re-read from the start on resume: its dates come from earlier lines.
+    const bool seek = resume_offset_ > 0 && format_.name == "jsonl";
+    if (seek && ::lseek(fd_, static_cast<off_t>(resume_offset_), SEEK_SET) < 0) {
+      return Status::error("source `" + id() + "`: cannot seek " + path_ + " to its checkpointed " +
+                           "offset: " + std::strerror(errno));
+    }
     thread_ = std::thread([this, index, &queue] { read_all(index, queue); });
     return Status::ok();
+  }
+  bool can_resume() const override { return path_ != "-"; }
+  void resume_at(uint64_t offset, uint64_t line) override {
+    resume_offset_ = offset;
+    resume_line_ = line;
   }
   void request_stop() override { stop_.store(true, std::memory_order_relaxed); }
   void join() override {
@@ -40,8 +53,18 @@ class FileSource final : public Source {
 
  private:
   void read_all(uint32_t index, IngestQueue& queue) {
-    LineChunker chunker(index, [&](std::unique_ptr<RawChunk> c) { queue.push(std::move(c)); },
+    std::unique_ptr<ChunkTranslator> translator = make_chunk_translator(format_);
+    LineChunker chunker(index,
+                        [&](std::unique_ptr<RawChunk> c) {
+                          if (translator) translator->translate(*c);
+                          queue.push(std::move(c));
+                        },
                         queue.chunk_bytes());
+    if (translator) {
+      translator->replay_until(resume_line_);
+    } else {
+      chunker.resume_at(resume_offset_, resume_line_);
+    }
     std::string buffer(1 << 20, '\0');
     // read(), not fread(): a pipe delivers what it has at once instead of waiting for a full buffer.
     while (!stop_.load(std::memory_order_relaxed)) {
@@ -51,12 +74,16 @@ class FileSource final : public Source {
       chunker.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
     }
     chunker.finish(/*partial_line_is_error=*/false);
+    if (translator) translator->log_summary(id());
     if (fd_ != STDIN_FILENO) ::close(fd_);
     queue.push_end(index);
   }
 
   std::string path_;
+  SourceFormat format_;
   int fd_ = -1;
+  uint64_t resume_offset_ = 0;
+  uint64_t resume_line_ = 1;
   std::thread thread_;
   std::atomic<bool> stop_{false};
 };
@@ -64,19 +91,20 @@ class FileSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> make_file_source(std::string id, std::string path) {
-  return std::make_unique<FileSource>(std::move(id), std::move(path));
+  return std::make_unique<FileSource>(std::move(id), std::move(path), SourceFormat{});
 }
 
 std::unique_ptr<Source> make_file_source_from_config(NodeConfig& config) {
   auto path = config.get_string("path", true);
-  bool format_ok = check_source_format(config);
-  if (!path || !format_ok) return nullptr;
-  return make_file_source(config.id(), *path);
+  auto format = read_source_format(config);
+  if (!path || !format) return nullptr;
+  return std::make_unique<FileSource>(config.id(), *path, std::move(*format));
 }
 
 std::unique_ptr<Source> make_stdin_source_from_config(NodeConfig& config) {
-  if (!check_source_format(config)) return nullptr;
-  return make_file_source(config.id(), "-");
+  auto format = read_source_format(config);
+  if (!format) return nullptr;
+  return std::make_unique<FileSource>(config.id(), "-", std::move(*format));
 }
 
 }  // namespace licflow

@@ -1,22 +1,46 @@
-// The `format:` key shared by file, stdin and tcp sources (SPEC §1).
+// The `format:` key shared by file, stdin and tcp sources (SPEC §1), with `server:` and
+// `timezone:` for the license-server log formats (engine/sources/log_format.h).
 #pragma once
 
+#include <optional>
+
 #include "config/node_config.h"
+#include "engine/sources/log_format.h"
 
 namespace licflow {
 
-// Validates `format:`; only `jsonl` is implemented so far. Returns false after reporting.
-inline bool check_source_format(NodeConfig& config) {
-  auto format = config.get_string("format", false);
-  if (!format || *format == "jsonl") return true;
-  if (*format == "flexlm" || *format == "rlm") {
-    config.error("format", "`" + config.id() + "`: format `" + *format +
-                               "` is not implemented yet (supported: jsonl)");
-  } else {
-    config.error("format", "`" + config.id() + "`: unknown format `" + *format +
+// Reads `format:`, `server:` and `timezone:`; nullopt after reporting a problem.
+inline std::optional<SourceFormat> read_source_format(NodeConfig& config) {
+  SourceFormat format;
+  bool ok = true;
+  if (auto name = config.get_string("format", false)) format.name = *name;
+  if (format.name != "jsonl" && format.name != "flexlm" && format.name != "rlm") {
+    config.error("format", "`" + config.id() + "`: unknown format `" + format.name +
                                "` (valid: jsonl, flexlm, rlm)");
+    ok = false;
   }
-  return false;
+  const bool log_format = format.name == "flexlm" || format.name == "rlm";
+  for (const char* key : {"server", "timezone"}) {
+    if (config.has(key) && ok && !log_format) {
+      config.error(key, "`" + config.id() + "`: `" + key +
+                            "` applies only to the log formats flexlm and rlm");
+      ok = false;
+    }
+  }
+  if (auto server = config.get_string("server", false)) format.server = *server;
+  if (auto zone = config.get_string("timezone", false)) {
+    auto offset = parse_utc_offset(*zone);
+    if (!offset) {
+      config.error("timezone", "`" + config.id() + "`: timezone must be UTC or a fixed offset " +
+                                   "such as +01:00, got `" + *zone + "` (zone names such as " +
+                                   "Europe/Berlin are not supported)");
+      ok = false;
+    } else {
+      format.utc_offset_minutes = *offset;
+    }
+  }
+  if (!ok || config.failed()) return std::nullopt;
+  return format;
 }
 
 }  // namespace licflow

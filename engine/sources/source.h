@@ -27,6 +27,11 @@ class Source {
   // Waits for the I/O threads. REQUIRES: start() succeeded.
   virtual void join() = 0;
 
+  // Recovery from a checkpoint (SPEC §7): true when the source can reopen its input at a byte
+  // offset (a file can; stdin and TCP cannot). resume_at() is called before start().
+  virtual bool can_resume() const { return false; }
+  virtual void resume_at(uint64_t offset, uint64_t line) {}
+
  private:
   std::string id_;
 };

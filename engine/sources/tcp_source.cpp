@@ -30,8 +30,8 @@ constexpr auto kDrainTime = std::chrono::seconds(1);
 
 class TcpSource final : public Source {
  public:
-  TcpSource(std::string id, std::string host, uint16_t port)
-      : Source(std::move(id)), host_(std::move(host)), port_(port) {}
+  TcpSource(std::string id, std::string host, uint16_t port, SourceFormat format)
+      : Source(std::move(id)), host_(std::move(host)), port_(port), format_(std::move(format)) {}
   ~TcpSource() override {
     request_stop();
     join();
@@ -87,8 +87,14 @@ class TcpSource final : public Source {
   }
 
   // One thread per connection: blocking reads with a poll timeout to notice a stop request.
+  // A log format is translated per connection: each is its own log stream.
   void read_connection(int fd, uint32_t index, IngestQueue& queue) {
-    LineChunker chunker(index, [&](std::unique_ptr<RawChunk> c) { queue.push(std::move(c)); },
+    std::unique_ptr<ChunkTranslator> translator = make_chunk_translator(format_);
+    LineChunker chunker(index,
+                        [&](std::unique_ptr<RawChunk> c) {
+                          if (translator) translator->translate(*c);
+                          queue.push(std::move(c));
+                        },
                         queue.chunk_bytes());
     std::string buffer(256 * 1024, '\0');
     // On a stop request, what the peer already sent is still read, for at most kDrainTime, so a
@@ -113,11 +119,13 @@ class TcpSource final : public Source {
       if (::poll(&more, 1, 0) == 0) chunker.flush_pending();
     }
     chunker.finish(/*partial_line_is_error=*/true);
+    if (translator) translator->log_summary(id());
     ::close(fd);
   }
 
   std::string host_;
   uint16_t port_;
+  SourceFormat format_;
   int listen_fd_ = -1;
   std::thread accept_thread_;
   std::atomic<bool> stop_{false};
@@ -126,9 +134,9 @@ class TcpSource final : public Source {
 }  // namespace
 
 std::unique_ptr<Source> make_tcp_source_from_config(NodeConfig& config) {
-  bool format_ok = check_source_format(config);
+  auto format = read_source_format(config);
   auto listen = config.get_string("listen", true);
-  if (!listen || !format_ok) return nullptr;
+  if (!listen || !format) return nullptr;
   size_t colon = listen->rfind(':');
   int port = -1;
   if (colon != std::string::npos) {
@@ -145,7 +153,7 @@ std::unique_ptr<Source> make_tcp_source_from_config(NodeConfig& config) {
     return nullptr;
   }
   return std::make_unique<TcpSource>(config.id(), listen->substr(0, colon),
-                                     static_cast<uint16_t>(port));
+                                     static_cast<uint16_t>(port), std::move(*format));
 }
 
 }  // namespace licflow

@@ -106,3 +106,43 @@ TEST_CASE("a stream cut mid-line yields a dead letter for the partial line", "[c
   CHECK(d.raw == "{\"ts\":12,\"ty");
   CHECK(d.error == "connection closed in the middle of a line");
 }
+
+TEST_CASE("each chunk records where the stream continues; resuming there gives the same chunks",
+          "[chunker][checkpoint]") {
+  // Mixed line lengths, a blank line, a CRLF line and an oversized line, fed in odd pieces.
+  std::string text;
+  for (int i = 0; i < 40; ++i) {
+    text += i == 7 ? "" : i == 11 ? "{\"crlf\":1}\r" : "{\"i\":" + std::string(i % 9, 'x') + "}";
+    text += '\n';
+  }
+  text += std::string((1 << 20) + 10, 'y') + "\n{\"tail\":1}";
+  auto feed_in_pieces = [](LineChunker& chunker, std::string_view bytes) {
+    for (size_t pos = 0; pos < bytes.size(); pos += 37) chunker.feed(bytes.substr(pos, 37));
+    chunker.finish(false);
+  };
+  Collected whole(/*chunk_bytes=*/64);
+  feed_in_pieces(whole.chunker, text);
+  REQUIRE(whole.chunks.size() > 5);
+  CHECK(whole.chunks.back()->end_offset == text.size());
+  CHECK(whole.chunks.back()->next_line == 43);  // 40 lines, the oversized one, the tail
+  for (size_t k = 0; k + 1 < whole.chunks.size(); ++k) {
+    const RawChunk& cut = *whole.chunks[k];
+    INFO("resume after chunk " << k);
+    // The offset is the start of line next_line.
+    CHECK(std::count(text.begin(), text.begin() + static_cast<ptrdiff_t>(cut.end_offset), '\n') ==
+          static_cast<ptrdiff_t>(cut.next_line - 1));
+    Collected resumed(/*chunk_bytes=*/64);
+    resumed.chunker.resume_at(cut.end_offset, cut.next_line);
+    feed_in_pieces(resumed.chunker, std::string_view(text).substr(cut.end_offset));
+    REQUIRE(resumed.chunks.size() == whole.chunks.size() - k - 1);
+    for (size_t i = 0; i < resumed.chunks.size(); ++i) {
+      const RawChunk& a = *whole.chunks[k + 1 + i];
+      const RawChunk& b = *resumed.chunks[i];
+      CHECK(a.first_line == b.first_line);
+      CHECK(a.bytes == b.bytes);
+      CHECK(a.end_offset == b.end_offset);
+      CHECK(a.next_line == b.next_line);
+      CHECK(a.dead_letters.size() == b.dead_letters.size());
+    }
+  }
+}

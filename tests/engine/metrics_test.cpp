@@ -176,3 +176,28 @@ TEST_CASE("licflow run --http refuses a malformed address with exit code 2", "[m
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--http: expected ADDR:PORT") != std::string::npos);
 }
+
+TEST_CASE("licflow run --metrics-file writes the final metrics; the summary shows peak memory",
+          "[metrics][cli]") {
+  TempDir dir;
+  write_file(dir.file("p.yaml"),
+             "name: m\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n"
+             "sources:\n  events: {type: file, path: " + dir.file("in.jsonl") + "}\n"
+             "operators:\n  denials: {type: filter, input: events, where: \"type == 'denied'\"}\n"
+             "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") + ", input: denials}\n");
+  write_file(dir.file("in.jsonl"),
+             "{\"ts\":1,\"type\":\"denied\",\"feature\":\"f\"}\n"
+             "{\"ts\":2,\"type\":\"checkout\",\"feature\":\"f\"}\n"
+             "oops\n"
+             "{\"ts\":3,\"type\":\"denied\",\"feature\":\"g\"}\n");
+  auto r = run_command(std::string(LICFLOW_BINARY) + " run " + dir.file("p.yaml") +
+                       " --metrics-file " + dir.file("final.prom"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.err.find("peak memory (RSS)") != std::string::npos);
+  auto m = parse_prometheus(read_file(dir.file("final.prom")));
+  CHECK(m["licflow_source_events_total{source=\"events\"}"] == 3);
+  CHECK(m["licflow_source_dead_letters_total{source=\"events\"}"] == 1);
+  CHECK(m["licflow_operator_records_out_total{operator=\"denials\",port=\"out\"}"] == 2);
+  CHECK(m["licflow_sink_latency_seconds_count{sink=\"out\"}"] == 2);
+}

@@ -59,7 +59,8 @@ TEST_CASE("every bad-input kind becomes a dead letter and every good line is del
   std::vector<int> good_lines;
   int line = 0;
   for (const auto& [text, reason] : bad) {
-    input += "{\"ts\":" + std::to_string(++line) + ",\"type\":\"metric\",\"n\":" +
+    ++line;
+    input += "{\"ts\":" + std::to_string(line) + ",\"type\":\"metric\",\"n\":" +
              std::to_string(line) + "}\n";
     good_lines.push_back(line);
     input += text + "\n";

@@ -1,0 +1,227 @@
+// `licflow query` (SPEC §8). Readings where the SPEC is silent:
+// - The store is opened as a RocksDB secondary instance: a query works while a node writes
+//   (it sees what was written when it started) and never takes the writer's LOCK.
+// - Output is in event-time order across all keys; records with equal `ts` follow the stream's
+//   key order (its `key:` field values, then a hash). --from/--to are half-open [from, to).
+// - Records past their stream's retention are never returned, compacted away or not.
+// - csv: a header of the union of the records' fields in first-seen order (`stream`, `ts`
+//   first); strings bare, other values as JSON text, null and absent fields empty (RFC 4180
+//   quoting). table: the same cells, left-aligned in columns two spaces apart, for humans.
+#include "engine/query.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+#include "engine/time_format.h"
+
+namespace licflow {
+namespace {
+
+struct JsonField {
+  std::string name;
+  std::string text;  // a string's value, else the JSON text
+  bool is_string = false;
+  bool is_null = false;
+};
+
+bool split_fields(simdjson::ondemand::parser& parser, std::string_view json,
+                  std::vector<JsonField>& out) {
+  namespace od = simdjson::ondemand;
+  out.clear();
+  simdjson::padded_string padded(json);
+  od::document doc;
+  od::object object;
+  if (parser.iterate(padded).get(doc) || doc.get_object().get(object)) return false;
+  for (auto field : object) {
+    std::string_view name, text;
+    od::value value;
+    od::json_type type;
+    if (field.unescaped_key().get(name)) return false;
+    JsonField f;
+    f.name = name;
+    if (field.value().get(value) || value.type().get(type)) return false;
+    bool failed = false;
+    if (type == od::json_type::string) {
+      failed = value.get_string().get(text) != simdjson::SUCCESS;
+      f.is_string = true;
+    } else if (type == od::json_type::object) {
+      od::object nested;
+      failed = value.get_object().get(nested) || nested.raw_json().get(text);
+    } else if (type == od::json_type::array) {
+      od::array nested;
+      failed = value.get_array().get(nested) || nested.raw_json().get(text);
+    } else {
+      text = value.raw_json_token();
+      while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) {
+        text.remove_suffix(1);
+      }
+      f.is_null = type == od::json_type::null;
+    }
+    if (failed) return false;
+    f.text = text;
+    out.push_back(std::move(f));
+  }
+  return true;
+}
+
+// SPEC §4: a missing field is null, so `f=null` matches a record without f.
+bool matches(const std::vector<JsonField>& fields,
+             const std::vector<std::pair<std::string, std::string>>& keys) {
+  for (const auto& [name, want] : keys) {
+    auto it = std::find_if(fields.begin(), fields.end(),
+                           [&](const JsonField& f) { return f.name == name; });
+    if ((it == fields.end() ? std::string("null") : it->text) != want) return false;
+  }
+  return true;
+}
+
+void append_csv_cell(std::string& out, std::string_view text) {
+  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
+    out += text;
+    return;
+  }
+  out += '"';
+  for (char c : text) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  out += '"';
+}
+
+// Display width in code points: UTF-8 continuation bytes take no column.
+size_t width(std::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+struct Row {
+  int64_t ts;
+  std::string json;
+};
+
+// Cells per row for csv and table, columns in first-seen order.
+struct Grid {
+  std::vector<std::string> columns;
+  std::vector<std::vector<std::string>> rows;
+};
+
+bool build_grid(simdjson::ondemand::parser& parser, const std::vector<Row>& rows, Grid& grid) {
+  std::vector<JsonField> fields;
+  for (const Row& row : rows) {
+    if (!split_fields(parser, row.json, fields)) return false;
+    std::vector<std::string> cells(grid.columns.size());
+    for (JsonField& f : fields) {
+      auto it = std::find(grid.columns.begin(), grid.columns.end(), f.name);
+      const size_t col = static_cast<size_t>(it - grid.columns.begin());
+      if (it == grid.columns.end()) grid.columns.push_back(f.name);
+      if (cells.size() <= col) cells.resize(col + 1);
+      if (!f.is_null) cells[col] = std::move(f.text);
+    }
+    grid.rows.push_back(std::move(cells));
+  }
+  for (auto& cells : grid.rows) cells.resize(grid.columns.size());
+  return true;
+}
+
+void append_csv(const Grid& grid, std::string& out) {
+  auto line = [&](const std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) out += ',';
+      append_csv_cell(out, cells[i]);
+    }
+    out += '\n';
+  };
+  line(grid.columns);
+  for (const auto& cells : grid.rows) line(cells);
+}
+
+void append_table(Grid grid, std::string& out) {
+  std::vector<size_t> widths(grid.columns.size());
+  auto measure = [&](std::vector<std::string>& cells) {
+    for (size_t i = 0; i < cells.size(); ++i) {
+      // One record per line, whatever its strings hold.
+      std::replace_if(cells[i].begin(), cells[i].end(),
+                      [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
+      widths[i] = std::max(widths[i], width(cells[i]));
+    }
+  };
+  measure(grid.columns);
+  for (auto& cells : grid.rows) measure(cells);
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string text;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      if (i > 0) text += "  ";
+      text += cells[i];
+      if (i + 1 < cells.size()) text.append(widths[i] - width(cells[i]), ' ');
+    }
+    while (!text.empty() && text.back() == ' ') text.pop_back();
+    out += text;
+    out += '\n';
+  };
+  line(grid.columns);
+  for (const auto& cells : grid.rows) line(cells);
+}
+
+}  // namespace
+
+std::optional<int64_t> parse_query_time(std::string_view text) {
+  int64_t ms = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
+  if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return ms;
+  return parse_rfc3339(text);
+}
+
+std::optional<std::pair<std::string, std::string>> parse_query_key(std::string_view text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string_view::npos || eq == 0) return std::nullopt;
+  return std::pair{std::string(text.substr(0, eq)), std::string(text.substr(eq + 1))};
+}
+
+Status run_query(const QueryOptions& options, std::string& out) {
+  ASSIGN_OR_RETURN(auto store,
+                   HistoryStore::open(options.state_dir, HistoryStore::Mode::kRead, options.clock));
+  simdjson::ondemand::parser parser;
+  std::vector<Row> rows;
+  std::vector<JsonField> fields;
+  bool corrupt = false;
+  RETURN_IF_ERROR(store->scan(options.stream, options.from, options.to,
+                              [&](std::string_view key, std::string_view value) {
+                                if (!options.keys.empty()) {
+                                  if (!split_fields(parser, value, fields)) {
+                                    corrupt = true;
+                                    return;
+                                  }
+                                  if (!matches(fields, options.keys)) return;
+                                }
+                                rows.push_back({history_codec::key_ts(key), std::string(value)});
+                              }));
+  if (corrupt) return Status::error(store->path() + ": a stored record is not a JSON object");
+  // Keys are in (key fields, ts) order: a stable sort by ts keeps key order within a ts.
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const Row& a, const Row& b) { return a.ts < b.ts; });
+  if (options.limit && rows.size() > *options.limit) rows.resize(*options.limit);
+  if (rows.empty()) return Status::ok();
+  if (options.format == QueryFormat::kJsonl) {
+    for (const Row& row : rows) {
+      out += row.json;
+      out += '\n';
+    }
+    return Status::ok();
+  }
+  Grid grid;
+  if (!build_grid(parser, rows, grid)) {
+    return Status::error(store->path() + ": a stored record is not a JSON object");
+  }
+  if (options.format == QueryFormat::kCsv) {
+    append_csv(grid, out);
+  } else {
+    append_table(std::move(grid), out);
+  }
+  return Status::ok();
+}
+
+}  // namespace licflow
