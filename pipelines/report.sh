@@ -67,6 +67,24 @@ sort -t, -k7,7gr <(tail -n +2 "$dir/anomalies.csv") | head -8 |
                           "peak%", "expected%", "score" }
            { printf "%-24s %-7s %-20s %6.0f%% %8.0f%% %6.1f\n", $1, $2, $3, 100 * $4, 100 * $5, $7 }'
 
+section "Cost per department and month (daily_cost.csv; budget alerts from alerts.jsonl)"
+grep '"stream":"cost.budget"' "$dir/alerts.jsonl" |
+  sed -E 's/.*"cost_center":"([^"]*)","month":"([^"]*)","alert_at":([0-9.]+).*/\2 \1 \3/' |
+  awk '{ if ($3 > reached[$1 " " $2]) reached[$1 " " $2] = $3 }
+       END { for (k in reached) print k, reached[k] }' > "$dir/.budget_reached"
+awk -F, 'NR == FNR { reached[$1 " " $2] = $3; next }
+  FNR > 1 { key = substr($1, 1, 7) " " $2; cost[key] += $4; sessions[key] += $5 }
+  END {
+    for (k in cost) {
+      split(k, p, " ")
+      r = (k in reached) ? sprintf("%.0f%%", 100 * reached[k]) : "-"
+      printf "%-8s %-12s %12.0f %9d %14s\n", p[1], p[2], cost[k], sessions[k], r
+    }
+  }' FS=' ' "$dir/.budget_reached" FS=, "$dir/daily_cost.csv" | sort |
+  awk 'BEGIN { printf "%-8s %-12s %12s %9s %14s\n", "month", "cost center", "cost", "sessions",
+               "budget alert" } { print }'
+rm -f "$dir/.budget_reached"
+
 section "Users holding licenses longest (user_days.csv)"
 awk -F, 'NR > 1 { key = $2 " " $3; held[key] += $5; sessions[key] += $4 }
   END { for (u in held) printf "%-22s %9.1f %9d\n", u, held[u] / 3600, sessions[u] }' \

@@ -22,26 +22,26 @@ const std::string kPipeline = std::string(LICFLOW_SOURCE_DIR) + "/pipelines/olic
 
 // 2026-11-18 (a Wednesday of the third week) 03:00 UTC, at night when almost nothing is held.
 constexpr int64_t kSpikeStart = 1793577600000 + 16 * 86'400'000LL + 3 * 3'600'000LL;
-constexpr int kSpikeUsers = 40;
+constexpr int kSpikeUsers = 60;
 
 std::string generated_events() {
   GeneratorOptions options;
   options.seed = 11;
-  options.users = 200;
+  options.users = 300;
   options.days = 21;
   std::string text;
   generate_events(options, [&](std::string_view chunk) { text.append(chunk); });
   return text;
 }
 
-// 40 extra users take matlab_core on lic-1 within five minutes and give it back 50 minutes later;
+// 60 extra users take matlab_core on lic-1 within five minutes and give it back 50 minutes later;
 // the lines are spliced in at their place in time.
 std::string with_spike(const std::string& events) {
   std::vector<std::pair<int64_t, std::string>> spike;
   for (int i = 0; i < kSpikeUsers; ++i) {
     const int64_t out = kSpikeStart + i * 7'000;
     const std::string who = "\"server\":\"lic-1\",\"feature\":\"matlab_core\",\"user\":\"spike" +
-                            std::to_string(i) + "\",\"host\":\"lab\",\"handle\":\"spike" +
+                            std::to_string(i) + "\",\"host\":\"lab\",\"group\":\"research\",\"handle\":\"spike" +
                             std::to_string(i) + "\"";
     spike.emplace_back(out, "{\"ts\":" + std::to_string(out) + ",\"type\":\"checkout\"," + who + "}\n");
     spike.emplace_back(out + 3'000'000, "{\"ts\":" + std::to_string(out + 3'000'000) +
@@ -67,6 +67,7 @@ std::string with_spike(const std::string& events) {
 struct Run {
   std::vector<std::string> live;
   std::vector<std::string> alerts;
+  std::vector<std::string> sessions;
 };
 
 Run run_monitoring(const TempDir& dir, const std::string& events) {
@@ -76,7 +77,8 @@ Run run_monitoring(const TempDir& dir, const std::string& events) {
   INFO(r.err);
   REQUIRE(r.exit_code == 0);
   return {read_lines(dir.file("licflow-data/live.jsonl")),
-          read_lines(dir.file("licflow-data/alerts.jsonl"))};
+          read_lines(dir.file("licflow-data/alerts.jsonl")),
+          read_lines(dir.file("licflow-data/sessions.jsonl"))};
 }
 
 int64_t ms(simdjson::dom::element e) { return *parse_rfc3339(std::string(e.get_string().value())); }
@@ -126,22 +128,24 @@ TEST_CASE("the monitoring pipeline raises every expected alert and the spike's a
     const std::string state(e["state"].get_string().value());
     (state == "firing" ? fired : resolved)[stream]++;
     if (state != "firing") continue;
-    simdjson::dom::element record = e["record"];
-    const int64_t ts = ms(e["ts"]), since = ms(e["since"]);
+    const int64_t ts = ms(e["ts"]);
+    const int64_t since = stream == "cost.budget" ? ts : ms(e["since"]);
     if (stream == "server_down") {
       CHECK(e["severity"].get_string().value() == "critical");
       down_alerts.emplace(std::string(e["server"].get_string().value()), ts);
     } else if (stream == "no_licenses") {
-      CHECK(record["available"].get_int64().value() <= 0);
+      CHECK(e["record"]["available"].get_int64().value() <= 0);
       exhausted_alerts.emplace(std::string(e["server"].get_string().value()) + "/" +
                                    std::string(e["feature"].get_string().value()),
                                ts);
     } else if (stream == "busy") {
       CHECK(ts - since == 15 * 60'000);
-      CHECK(record["utilization"].get_double().value() > 0.9);
+      CHECK(e["record"]["utilization"].get_double().value() > 0.9);
+    } else if (stream == "cost.budget") {
+      CHECK(e["fraction"].get_double().value() >= e["alert_at"].get_double().value());
     } else if (stream == "slow_server") {
       CHECK(ts - since == 5 * 60'000);
-      CHECK(record["response_time_ms"].get_int64().value() > 5000);
+      CHECK(e["record"]["response_time_ms"].get_int64().value() > 5000);
     }
   }
   // Every outage fires once, at the server_down; every exhaustion fires no_licenses at once.
@@ -151,6 +155,15 @@ TEST_CASE("the monitoring pipeline raises every expected alert and the spike's a
   CHECK(fired["slow_server"] > 0);  // the generator's crashes are preceded by slow responses
   for (const auto& [alert, n] : fired) CHECK(resolved[alert] <= n);
   CHECK(spike_anomaly);
+  // Three weeks of engineering cross 75 % of its monthly budget.
+  CHECK(fired["cost.budget"] > 0);
+  // Every session is priced (every generated feature has a cost model) and allocated.
+  REQUIRE(run.sessions.size() > 1000);
+  for (const std::string& line : run.sessions) {
+    simdjson::dom::element e = parser.parse(line);
+    CHECK(e["cost"].get_double().value() >= 0);
+    CHECK_FALSE(e["cost_center"].get_string().value().empty());
+  }
 
   // The same three weeks without the spike: that hour is not anomalous.
   TempDir clean_dir;
