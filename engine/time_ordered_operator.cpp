@@ -15,22 +15,45 @@ void TimeOrderedOperator::emit(size_t port, Record record) {
 }
 
 void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {
-  for (const Record& r : batch->records) {
+  const std::vector<Record>& records = batch->records;
+  // Every record is judged against the watermark from before the batch (SPEC §2).
+  on_time_.clear();
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    const Record& r = records[i];
     max_ts_ = std::max(max_ts_, r.ts);
     if (r.ts < watermark_) {
       on_late(r);
     } else {
-      held_.push({r.ts, next_arrival_++, r});
+      on_time_.push_back({i, next_arrival_++});
     }
   }
   inputs_.update(input, batch->watermark, batch->idle);
   watermark_ = std::max(watermark_, inputs_.combined());
+  // The batch's records that the new watermark releases are processed in place, in (ts, arrival)
+  // order, each after the held records that come before it (all of which arrived earlier); only
+  // the rest are copied into held_. With bounded disorder that is most records not copied.
+  std::stable_sort(on_time_.begin(), on_time_.end(), [&](const Arrival& a, const Arrival& b) {
+    return records[a.index].ts < records[b.index].ts;
+  });
+  size_t next = 0;
+  if (watermark_ != kMinTime) {
+    for (; next < on_time_.size() && records[on_time_[next].index].ts <= watermark_; ++next) {
+      const Record& r = records[on_time_[next].index];
+      release_held_through(r.ts);
+      on_time(r.ts);
+      on_record(r);
+    }
+  }
+  for (; next < on_time_.size(); ++next) {
+    const Record& r = records[on_time_[next].index];
+    held_.push({r.ts, on_time_[next].arrival, r});
+  }
   // Also releases records with ts == an unchanged watermark: no on-time record can come before them.
   if (watermark_ != kMinTime) release_up_to(watermark_);
   flush(out, batch->credit);
 }
 
-void TimeOrderedOperator::release_up_to(int64_t time) {
+void TimeOrderedOperator::release_held_through(int64_t time) {
   while (!held_.empty() && held_.top().ts <= time) {
     // priority_queue::top is const; the record is moved out just before pop discards it.
     Held next = std::move(const_cast<Held&>(held_.top()));
@@ -38,6 +61,10 @@ void TimeOrderedOperator::release_up_to(int64_t time) {
     on_time(next.ts);
     on_record(next.record);
   }
+}
+
+void TimeOrderedOperator::release_up_to(int64_t time) {
+  release_held_through(time);
   on_time(time);
 }
 

@@ -61,6 +61,14 @@ class TimeOrderedOperator : public Operator {
     }
   };
 
+  struct Arrival {
+    uint32_t index;  // in the batch
+    uint64_t arrival;
+  };
+
+  // Processes the held records with ts <= time, in (ts, arrival) order.
+  void release_held_through(int64_t time);
+  // The same, then on_time(time).
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
 
@@ -69,6 +77,7 @@ class TimeOrderedOperator : public Operator {
   int64_t max_ts_ = kMinTime;
   uint64_t next_arrival_ = 0;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
+  std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
 };
 
