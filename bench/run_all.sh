@@ -12,19 +12,20 @@
 #   TCP P1 fed over 4 TCP connections by bench/tcp_load, a separate process
 #
 # Usage: bench/run_all.sh [USERS] [DAYS] [REPETITIONS]   (default 3000 users, 21 days, 3)
-# Small scale for CI: bench/run_all.sh 100 2 1
+# Small scale for CI: LICFLOW_BENCH_RESULTS=build/bench-smoke.md bench/run_all.sh 60 1 1
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-3000}
 days=${2:-21}
 reps=${3:-3}
 root=$(pwd)
+results=${LICFLOW_BENCH_RESULTS:-bench/RESULTS.md}
 baseline=$root/../shared/baseline
 .ci/setup build -DLICFLOW_BUILD_BENCH=ON >&2
 ninja -C build tcp_load >/dev/null
 licflow=$root/build/licflow
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'jobs -p | xargs -r kill 2>/dev/null || true; rm -rf "$work"' EXIT
 cd "$work"
 
 g++ -O3 -march=native -std=c++20 "$baseline/roofline.cpp" -o roofline -lsimdjson
@@ -176,5 +177,5 @@ cd "$root"
   target "TCP ingest ≥ 1 M events/s (2 threads, M events/s)" "$(ratio "${rate[TCP/2]}" 1000000)" 1
   echo "| P4 priority p99 < 1 ms while bulk saturates (2 threads, ms) | ${p99[P4/2]} | $(awk -v p="${p99[P4/2]}" 'BEGIN {print (p != "" && p + 0 < 1 ? "yes" : "no")}') |"
   echo "| P5 RSS within 1.5× memory_limit | ${rss[P5/2]} MiB | no: memory_limit is not enforced yet |"
-} > bench/RESULTS.md
-cat bench/RESULTS.md
+} > "$results"
+cat "$results"

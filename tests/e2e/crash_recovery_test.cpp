@@ -1,5 +1,6 @@
 // SPEC §7: killing licflow with SIGKILL at any moment and running it again with the same pipeline
-// and state gives file outputs byte-for-byte equal to an uninterrupted run's. Checkpoints every
+// and state gives file outputs byte-for-byte, and history record-for-record, equal to an
+// uninterrupted run's. Checkpoints every
 // 50 ms make kills land before, between and during checkpoints.
 #include <fcntl.h>
 #include <signal.h>
@@ -8,6 +9,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <random>
@@ -65,6 +67,7 @@ sinks:
   busy_out: {type: file, path: ./out/busy.jsonl, input: busy}
   spikes_out: {type: file, path: ./out/spikes.jsonl, input: spikes}
   once_out: {type: file, path: ./out/once.jsonl, input: once}
+  history: {type: history, input: hourly, key: [server, feature]}
 )";
 // One sink per stream: a sink fed by several streams interleaves them in whatever order the
 // threads deliver (SPEC §8 promises the order within a stream), so only per-stream files can be
@@ -133,6 +136,13 @@ TEST_CASE("killed with SIGKILL at random points, a resumed run writes exactly th
     CHECK_FALSE(expected.empty());
     CHECK(read_file(crashed.file(std::string("out/") + file)) == expected);
   }
+  auto history = [](const TempDir& dir) {
+    return run_command(kLicflow + " query --state " + dir.file("state") + " --stream hourly");
+  };
+  const CommandResult expected = history(reference), got = history(crashed);
+  REQUIRE(expected.exit_code == 0);
+  CHECK(std::count(expected.out.begin(), expected.out.end(), '\n') > 100);
+  CHECK(got.out == expected.out);
 }
 
 TEST_CASE("resuming is refused when a stateful operator changed; --reset-state starts over",

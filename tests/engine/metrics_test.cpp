@@ -200,4 +200,18 @@ TEST_CASE("licflow run --metrics-file writes the final metrics; the summary show
   CHECK(m["licflow_source_dead_letters_total{source=\"events\"}"] == 1);
   CHECK(m["licflow_operator_records_out_total{operator=\"denials\",port=\"out\"}"] == 2);
   CHECK(m["licflow_sink_latency_seconds_count{sink=\"out\"}"] == 2);
+
+  // The shipped Grafana dashboard plots only metrics the node exports.
+  const std::string text = read_file(dir.file("final.prom"));
+  const std::string dashboard = read_file(std::string(LICFLOW_SOURCE_DIR) +
+                                          "/pipelines/grafana-dashboard.json");
+  static const std::regex metric_name("licflow_[a-z_]+");
+  int plotted = 0;
+  for (std::sregex_iterator it(dashboard.begin(), dashboard.end(), metric_name), end; it != end;
+       ++it, ++plotted) {
+    INFO(it->str());
+    CHECK(text.find("# TYPE " + std::regex_replace(it->str(), std::regex("_bucket$"), "")) !=
+          std::string::npos);
+  }
+  CHECK(plotted >= 10);
 }
