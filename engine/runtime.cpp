@@ -149,10 +149,12 @@ class Runner {
   Result<RunSummary> run() {
     std::optional<Checkpoint> restored;
     if (options_.checkpoints) {
+      const auto begin = Clock::now();
       auto loaded = open_checkpoints();
       if (!loaded.is_ok()) return loaded.status();
       restored = std::move(loaded.value());
       if (restored) RETURN_IF_ERROR(restore(*restored));
+      summary_.restore_seconds = std::chrono::duration<double>(Clock::now() - begin).count();
       if (restored && restored->finished) {
         summary_.already_finished = true;
         return summary_;
@@ -393,6 +395,7 @@ class Runner {
     const double seconds = std::chrono::duration<double>(Clock::now() - begin).count();
     ++summary_.checkpoints;
     summary_.checkpoint_seconds += seconds;
+    summary_.checkpoint_bytes = store_->last_bytes_written();
     last_checkpoint_ns_.store(static_cast<int64_t>(seconds * 1e9), std::memory_order_relaxed);
     checkpoints_taken_.fetch_add(1, std::memory_order_relaxed);
     spdlog::info("checkpoint {}: {} bytes written in {:.1f} ms", c.number,
@@ -895,11 +898,17 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
   std::snprintf(line, sizeof line, "  peak memory (RSS) %.1f MiB\n",
                 static_cast<double>(s.peak_rss_bytes) / (1 << 20));
   out += line;
-  if (s.resumed_from > 0) out += "  resumed from checkpoint " + std::to_string(s.resumed_from) + "\n";
+  if (s.resumed_from > 0) {
+    std::snprintf(line, sizeof line, "  resumed from checkpoint %llu (read and restored in %.0f ms)\n",
+                  static_cast<unsigned long long>(s.resumed_from), 1e3 * s.restore_seconds);
+    out += line;
+  }
   if (s.checkpoints > 0) {
-    std::snprintf(line, sizeof line, "  %llu checkpoints, %.1f ms each on average\n",
+    std::snprintf(line, sizeof line,
+                  "  %llu checkpoints, %.1f ms each on average; the last wrote %.1f MiB\n",
                   static_cast<unsigned long long>(s.checkpoints),
-                  1e3 * s.checkpoint_seconds / static_cast<double>(s.checkpoints));
+                  1e3 * s.checkpoint_seconds / static_cast<double>(s.checkpoints),
+                  static_cast<double>(s.checkpoint_bytes) / (1 << 20));
     out += line;
   }
   if (s.dead_letters > 0) out += "  dead letters written to " + plan.dead_letter_path + "\n";

@@ -53,8 +53,10 @@ struct RunSummary {
   bool stopped = false;       // ended by a stop request rather than end of input
   bool already_finished = false;  // the state dir holds a run that reached end of input
   uint64_t resumed_from = 0;      // the checkpoint the run resumed from (0: none)
+  double restore_seconds = 0;     // reading and applying it
   uint64_t checkpoints = 0;       // checkpoints taken
   double checkpoint_seconds = 0;  // their total duration
+  uint64_t checkpoint_bytes = 0;  // written by the last one (unchanged operator states are not)
   size_t peak_chunks_in_flight = 0;  // the most chunks queued or in the graph at once
   uint64_t peak_rss_bytes = 0;       // of the whole process (getrusage)
   std::vector<NodeStats> nodes;

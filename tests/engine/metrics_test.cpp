@@ -86,7 +86,7 @@ TEST_CASE("Prometheus text: families, escaped labels, histogram buckets", "[metr
   CHECK(samples["licflow_lat_seconds_sum{sink=\"s\"}"] == Approx(60.2006));
 }
 
-TEST_CASE("--http addresses: ADDR:PORT, [v6]:PORT; anything else is refused", "[metrics]") {
+TEST_CASE("http endpoint addresses are ADDR:PORT or an IPv6 address in brackets", "[metrics]") {
   std::string host;
   int port = -1;
   CHECK(split_host_port("127.0.0.1:9464", host, port));
