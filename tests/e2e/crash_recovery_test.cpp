@@ -23,55 +23,8 @@ namespace {
 
 const std::string kLicflow = LICFLOW_BINARY;
 
-// license_state, windows with gauges, threshold, anomaly and dedup: every kind of state.
-const char* kPipeline = R"(name: crash
-time: {max_out_of_orderness: 20s}
-state: {dir: ./state, checkpoint_interval: 50ms}
-dead_letter: {path: ./out/dead.jsonl}
-sources:
-  events: {type: file, path: events.jsonl}
-operators:
-  state: {type: license_state, input: events}
-  hourly:
-    type: window
-    input: state
-    key: [server, feature]
-    size: 1h
-    aggregates:
-      peak: gauge_max(in_use)
-      license_hours: gauge_integral(in_use, 1h)
-      users: count_distinct(user)
-      p90_queue: quantile(queue_time_s, 0.9)
-  sliding:
-    type: window
-    input: state.sessions
-    key: [group]
-    size: 2h
-    slide: 30m
-    aggregates: {sessions: count(), longest: max(duration_s)}
-  busy:
-    type: threshold
-    input: state
-    key: [server, feature]
-    condition: utilization > 0.8
-    for: 10m
-    message: "{feature} busy"
-  spikes: {type: anomaly, input: hourly, key: [server, feature], value: peak, min_samples: 5}
-  denials: {type: filter, input: events, where: "type == 'denied'"}
-  once: {type: dedup, input: denials, key: [user, feature], within: 30m}
-sinks:
-  live: {type: file, path: ./out/live.jsonl, input: state}
-  sessions: {type: file, path: ./out/sessions.jsonl, input: state.sessions}
-  hourly_csv: {type: file, path: ./out/hourly.csv, format: csv, input: hourly}
-  sliding_out: {type: file, path: ./out/sliding.jsonl, input: sliding}
-  busy_out: {type: file, path: ./out/busy.jsonl, input: busy}
-  spikes_out: {type: file, path: ./out/spikes.jsonl, input: spikes}
-  once_out: {type: file, path: ./out/once.jsonl, input: once}
-  history: {type: history, input: hourly, key: [server, feature]}
-)";
-// One sink per stream: a sink fed by several streams interleaves them in whatever order the
-// threads deliver (SPEC §8 promises the order within a stream), so only per-stream files can be
-// compared byte for byte.
+// bench/pipelines/crash.yaml: every kind of operator state, one sink per stream.
+const std::string kPipeline = std::string(LICFLOW_SOURCE_DIR) + "/bench/pipelines/crash.yaml";
 
 // Starts `licflow run crash.yaml` in `dir`; returns its pid.
 pid_t start_run(const std::string& dir) {
@@ -102,8 +55,8 @@ TEST_CASE("killed with SIGKILL at random points, a resumed run writes exactly th
                          reference.file("events.jsonl"));
   REQUIRE(gen.exit_code == 0);
   std::filesystem::copy_file(reference.file("events.jsonl"), crashed.file("events.jsonl"));
-  write_file(reference.file("crash.yaml"), kPipeline);
-  write_file(crashed.file("crash.yaml"), kPipeline);
+  std::filesystem::copy_file(kPipeline, reference.file("crash.yaml"));
+  std::filesystem::copy_file(kPipeline, crashed.file("crash.yaml"));
 
   // The uninterrupted run, and how long it takes here (sanitizer builds are slower).
   const auto begin = std::chrono::steady_clock::now();
