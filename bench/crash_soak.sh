@@ -28,12 +28,16 @@ killed=0
 for ((attempt = 0; killed < kills && attempt < 4 * kills; attempt++)); do
   (cd "$work/crashed" && exec "$licflow" run crash.yaml 2>/dev/null) &
   pid=$!
-  sleep "$(awk -v r=$RANDOM -v f="$full_ms" 'BEGIN {printf "%.3f", (f / 20 + r % (f / 4 + 1)) / 1000}')"
-  if kill -KILL "$pid" 2>/dev/null; then killed=$((killed + 1)); fi
-  wait "$pid" 2>/dev/null || true
+  sleep "$(awk -v r=$RANDOM -v f="$full_ms" 'BEGIN {printf "%.3f", (f / 50 + r % (f / 10 + 1)) / 1000}')"
+  if kill -KILL "$pid" 2>/dev/null; then
+    killed=$((killed + 1))
+    wait "$pid" 2>/dev/null || true
+  else
+    wait "$pid" && break  # it finished before the kill
+  fi
 done
 (cd "$work/crashed" && "$licflow" run crash.yaml 2>/dev/null)
-echo "killed $killed times, then ran to the end"
+echo "killed $killed times, then it ran to the end"
 
 status=0
 for f in "$work"/reference/out/*; do
