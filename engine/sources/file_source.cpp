@@ -1,6 +1,7 @@
 // file and stdin sources (SPEC §3): read JSON Lines, or a license-server log (`format:`,
 // SPEC §1), until end of file, then end.
 #include <fcntl.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -68,6 +69,9 @@ class FileSource final : public Source {
     std::string buffer(1 << 20, '\0');
     // read(), not fread(): a pipe delivers what it has at once instead of waiting for a full buffer.
     while (!stop_.load(std::memory_order_relaxed)) {
+      // A pipe or terminal may stay silent: wait in slices so a stop request is noticed.
+      pollfd ready{fd_, POLLIN, 0};
+      if (::poll(&ready, 1, 100) == 0) continue;
       ssize_t n = ::read(fd_, buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // end of file, or a read error, which ends the source like EOF
