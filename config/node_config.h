@@ -28,7 +28,7 @@ struct TimeSettings {
 struct FeatureInfo {
   std::optional<int64_t> capacity;
   std::string dup_group;  // "", "user", "host" or "user_host"
-  YAML::Node cost;        // kept raw until the cost operator (issue 4) reads it
+  YAML::Node cost;        // the raw `cost:` model; the cost operator validates and reads it
 };
 
 // Pipeline-wide settings an operator may need while it is built.

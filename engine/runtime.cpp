@@ -20,6 +20,7 @@
 #include "engine/http_endpoint.h"
 #include "engine/ingest_queue.h"
 #include "engine/metrics.h"
+#include "engine/sinks/webhook_sink.h"
 #include "engine/watermarks.h"
 
 namespace licflow {
@@ -797,6 +798,7 @@ class Runner {
     for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
       text.sample("licflow_sink_busy_seconds_total", {{"sink", n.id}}, busy_s(rt));
     });
+    render_webhook_metrics(text);
     text.family("licflow_sink_latency_seconds", "histogram",
                 "Per record: from its input chunk entering the ingest queue to its write by the sink. "
                 "Records an operator held (windows, alerts) count from the chunk that released them.");
@@ -826,6 +828,29 @@ class Runner {
       parse_->try_put(job);
       graph_->release_wait();
     });
+  }
+
+  // Delivery counters of the webhook sinks (engine/sinks/webhook_sink.h).
+  void render_webhook_metrics(PrometheusText& text) const {
+    std::vector<std::pair<std::string_view, WebhookStats>> hooks;
+    for (const PlanNode& n : plan_.nodes) {
+      if (const auto* hook = dynamic_cast<const WebhookSink*>(n.sink.get())) {
+        hooks.emplace_back(n.id, hook->stats());
+      }
+    }
+    if (hooks.empty()) return;
+    auto family = [&](const char* name, const char* type, const char* help, auto field) {
+      text.family(name, type, help);
+      for (const auto& [id, stats] : hooks) text.sample(name, {{"sink", id}}, stats.*field);
+    };
+    family("licflow_webhook_delivered_records_total", "counter",
+           "Records the endpoint acknowledged with 2xx.", &WebhookStats::delivered);
+    family("licflow_webhook_retries_total", "counter", "Failed POSTs that were tried again.",
+           &WebhookStats::retries);
+    family("licflow_webhook_dead_lettered_records_total", "counter",
+           "Records given up and written to the dead-letter file.", &WebhookStats::dead_lettered);
+    family("licflow_webhook_buffered_records", "gauge", "Records waiting or in flight.",
+           &WebhookStats::buffered);
   }
 
   // --metrics-file: the final metrics, written atomically (node_exporter's textfile collector

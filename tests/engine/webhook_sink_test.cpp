@@ -361,11 +361,18 @@ TEST_CASE("a pipeline's webhook sink delivers records and dead-letters into the 
                         "  hook: {type: webhook, input: s, url: '" + endpoint.url() + "'}\n"
                         "  down: {type: webhook, input: s, max_retries: 1, backoff: 10ms, "
                         "url: 'http://127.0.0.1:" + dead_port + "/'}\n");
-  auto result = run_plan(*plan, {});
+  RunOptions options;
+  options.metrics_file = dir.file("final.prom");
+  auto result = run_plan(*plan, options);
   INFO(result.status().message());
   REQUIRE(result.is_ok());
 
   CHECK(endpoint.delivered() == iota(0, 50));
+  const std::string metrics = read_file(dir.file("final.prom"));
+  CHECK_THAT(metrics, Contains("licflow_webhook_delivered_records_total{sink=\"hook\"} 50\n"));
+  CHECK_THAT(metrics, Contains("licflow_webhook_delivered_records_total{sink=\"down\"} 0\n"));
+  CHECK_THAT(metrics, Contains("licflow_webhook_dead_lettered_records_total{sink=\"down\"} 50\n"));
+  CHECK_THAT(metrics, Contains("licflow_webhook_retries_total{sink=\"hook\"} 0\n"));
   auto dead = read_lines(dir.file("dead.jsonl"));
   REQUIRE(dead.size() == 50);
   CHECK_THAT(dead[0], Contains("{\"sink\":\"down\",\"error\":\"webhook delivery failed after 2 "
