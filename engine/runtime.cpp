@@ -190,7 +190,8 @@ class Runner {
         graph_->wait_for_all();
         if (!summary_.stopped) finish_operators();
       });
-      if (store_) take_checkpoint(/*finished=*/!summary_.stopped);
+      // A run whose output failed must not be remembered as done: its rerun redoes the work.
+      if (store_ && first_error_.empty()) take_checkpoint(/*finished=*/!summary_.stopped);
     } catch (const std::exception& e) {
       failure = std::string("operator failed: ") + e.what();
     }

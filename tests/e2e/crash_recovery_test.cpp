@@ -185,3 +185,19 @@ TEST_CASE("a state dir is locked while a node runs, and a foreign one is refused
   CHECK(c.err.find("cannot open the checkpoint store") != std::string::npos);
   CHECK(read_file(corrupt.file("state/checkpoints/CURRENT")) == "MANIFEST-999999\n");
 }
+
+TEST_CASE("a run whose output failed is not remembered as finished", "[e2e][checkpoint]") {
+  TempDir dir;
+  write_file(dir.file("events.jsonl"), "{\"ts\":1000,\"type\":\"denied\",\"feature\":\"f\"}\n");
+  auto run_into = [&](const std::string& path) {
+    write_file(dir.file("p.yaml"),
+               "name: p\nstate: {dir: ./state}\nsources:\n  events: {type: file, path: events.jsonl}\n"
+               "sinks:\n  out: {type: file, path: " + path + ", input: events}\n");
+    return run_command("cd " + dir.path().string() + " && " + kLicflow + " run p.yaml");
+  };
+  CHECK(run_into("/dev/full").exit_code == 1);  // every write fails: no space left
+  auto again = run_into("out.jsonl");
+  CHECK(again.exit_code == 0);
+  CHECK(again.err.find("nothing to do") == std::string::npos);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+}
