@@ -81,7 +81,7 @@ int cmd_run(const RunArgs& args) {
   if (!args.input.empty()) {
     // SPEC §3: --input replaces the first source; dead letters keep that source's id.
     PlanNode& first = plan->nodes.front();
-    first.source = make_file_source(first.id, args.input);
+    first.source = make_file_source(first.id, args.input, first.source->format());
     first.type = args.input == "-" ? "stdin" : "file";
   }
   struct sigaction action {};

@@ -43,6 +43,7 @@ class FileSource final : public Source {
     return Status::ok();
   }
   bool can_resume() const override { return path_ != "-"; }
+  SourceFormat format() const override { return format_; }
   void resume_at(uint64_t offset, uint64_t line) override {
     resume_offset_ = offset;
     resume_line_ = line;
@@ -94,8 +95,8 @@ class FileSource final : public Source {
 
 }  // namespace
 
-std::unique_ptr<Source> make_file_source(std::string id, std::string path) {
-  return std::make_unique<FileSource>(std::move(id), std::move(path), SourceFormat{});
+std::unique_ptr<Source> make_file_source(std::string id, std::string path, SourceFormat format) {
+  return std::make_unique<FileSource>(std::move(id), std::move(path), std::move(format));
 }
 
 std::unique_ptr<Source> make_file_source_from_config(NodeConfig& config) {

@@ -9,6 +9,7 @@
 
 #include "config/node_config.h"
 #include "engine/ingest_queue.h"
+#include "engine/sources/log_format.h"
 #include "engine/status.h"
 
 namespace licflow {
@@ -31,6 +32,8 @@ class Source {
   // offset (a file can; stdin and TCP cannot). resume_at() is called before start().
   virtual bool can_resume() const { return false; }
   virtual void resume_at(uint64_t offset, uint64_t line) {}
+  // The `format:` it reads (jsonl, flexlm, rlm and their options): `--input` keeps it.
+  virtual SourceFormat format() const { return {}; }
 
  private:
   std::string id_;
@@ -47,6 +50,7 @@ const std::vector<SourceType>& source_types();
 const SourceType* find_source_type(std::string_view name);
 
 // A file source for `path` ("-" is stdin), as `licflow run --input` builds it.
-std::unique_ptr<Source> make_file_source(std::string id, std::string path);
+std::unique_ptr<Source> make_file_source(std::string id, std::string path,
+                                         SourceFormat format = {});
 
 }  // namespace licflow

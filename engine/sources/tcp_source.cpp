@@ -57,6 +57,7 @@ class TcpSource final : public Source {
     return Status::ok();
   }
 
+  SourceFormat format() const override { return format_; }
   void request_stop() override { stop_.store(true, std::memory_order_relaxed); }
 
   void join() override {

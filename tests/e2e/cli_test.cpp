@@ -144,3 +144,20 @@ TEST_CASE("graph draws dot and mermaid", "[cli][spec-8]") {
   CHECK(mermaid.exit_code == 0);
   CHECK_THAT(mermaid.out, StartsWith("flowchart LR"));
 }
+
+TEST_CASE("run --input keeps the format of the source it replaces", "[cli][spec-3][flexlm]") {
+  TempDir dir;
+  write_file(dir.file("p.yaml"),
+             "name: logs\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n"
+             "sources:\n  lmgrd: {type: file, path: /nonexistent.log, format: flexlm, server: lic-a}\n"
+             "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") + ", input: lmgrd}\n");
+  write_file(dir.file("debug.log"), "23:58:00 (lmgrd) TIMESTAMP 11/27/2026\n"
+                                    " 9:14:37 (MLM) OUT: \"MATLAB\" jdoe@ws042  \n");
+  auto r = run_command(kLicflow + " run " + dir.file("p.yaml") + " --input " + dir.file("debug.log"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto out = read_lines(dir.file("out.jsonl"));
+  REQUIRE(out.size() == 1);
+  CHECK_THAT(out[0], StartsWith("{\"stream\":\"lmgrd\",\"ts\":\"2026-11-28T09:14:37.000Z\","
+                                "\"type\":\"checkout\",\"server\":\"lic-a\",\"feature\":\"MATLAB\""));
+}
