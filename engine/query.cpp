@@ -15,6 +15,7 @@
 #include <cctype>
 #include <charconv>
 
+#include "engine/csv.h"
 #include "engine/time_format.h"
 
 namespace licflow {
@@ -76,19 +77,6 @@ bool matches(const std::vector<JsonField>& fields,
     if ((it == fields.end() ? std::string("null") : it->text) != want) return false;
   }
   return true;
-}
-
-void append_csv_cell(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
 }
 
 // Display width in code points: UTF-8 continuation bytes take no column.

@@ -298,23 +298,12 @@ std::unique_ptr<Operator> make_anomaly(NodeConfig& config) {
   AnomalyOptions options;
   options.input_count = input_count(config.node());
 
-  auto key = config.get_string_list("key", false);
-  auto value = config.get_string("value", true);
   const std::vector<std::string> outputs = {"ts",     "value", "expected",
                                             "stddev", "score", "direction"};
-  if (key) {
-    for (size_t i = 0; i < key->size(); ++i) {
-      const std::string& name = (*key)[i];
-      if (std::find(key->begin(), key->begin() + static_cast<ptrdiff_t>(i), name) !=
-          key->begin() + static_cast<ptrdiff_t>(i)) {
-        config.error("key", "`" + id + "`: `key` lists `" + name + "` twice");
-      } else if (std::find(outputs.begin(), outputs.end(), name) != outputs.end()) {
-        config.error("key", "`" + id + "`: `" + name + "` cannot be a key field of an anomaly: " +
-                                "the output has a field of that name (" + join(outputs) + ")");
-      }
-    }
-    options.key_names = *key;
-  }
+  auto key = read_key_fields(config, outputs,
+                             "an anomaly: the output has a field of that name (" + join(outputs) + ")");
+  auto value = config.get_string("value", true);
+  if (key) options.key_names = *key;
   if (value) options.value_field = *value;
 
   const std::string method = config.get_string("method", false).value_or("ewma");

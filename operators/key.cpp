@@ -1,10 +1,26 @@
 #include "operators/key.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "engine/json_writer.h"
 
 namespace licflow {
+
+std::optional<std::vector<std::string>> read_key_fields(NodeConfig& config,
+                                                        const std::vector<std::string>& reserved,
+                                                        const std::string& clash) {
+  auto key = config.get_string_list("key", false);
+  if (!key) return key;
+  for (auto it = key->begin(); it != key->end(); ++it) {
+    if (std::find(key->begin(), it, *it) != it) {
+      config.error("key", "`" + config.id() + "`: `key` lists `" + *it + "` twice");
+    } else if (std::find(reserved.begin(), reserved.end(), *it) != reserved.end()) {
+      config.error("key", "`" + config.id() + "`: `" + *it + "` cannot be a key field of " + clash);
+    }
+  }
+  return key;
+}
 
 KeyFields::KeyFields(const std::vector<std::string>& names) {
   for (const std::string& n : names) ids_.push_back(intern_field(n));

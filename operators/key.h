@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "config/node_config.h"
 #include "engine/record.h"
 
 namespace licflow {
@@ -23,5 +24,11 @@ class KeyFields {
  private:
   std::vector<FieldId> ids_;
 };
+
+// Reads an operator's optional `key:` list, reporting a field listed twice, or one named like a
+// field of the operator's output (`reserved`): "`NAME` cannot be a key field of CLASH".
+std::optional<std::vector<std::string>> read_key_fields(NodeConfig& config,
+                                                        const std::vector<std::string>& reserved,
+                                                        const std::string& clash);
 
 }  // namespace licflow

@@ -230,23 +230,9 @@ std::unique_ptr<Operator> make_threshold(NodeConfig& config) {
   ThresholdOptions options;
   options.id = id;
   options.input_count = input_count(config.node());
-  auto key = config.get_string_list("key", false);
-  if (key) {
-    for (size_t i = 0; i < key->size(); ++i) {
-      const std::string& name = (*key)[i];
-      const auto begin = key->begin();
-      if (std::find(begin, begin + static_cast<ptrdiff_t>(i), name) !=
-          begin + static_cast<ptrdiff_t>(i)) {
-        config.error("key", "`" + id + "`: `key` lists `" + name + "` twice");
-      } else if (std::find(output_fields().begin(), output_fields().end(), name) !=
-                 output_fields().end()) {
-        config.error("key", "`" + id + "`: `" + name +
-                                "` cannot be a key field of a threshold: the alert has a field "
-                                "of that name");
-      }
-    }
-    options.key_names = *key;
-  }
+  auto key = read_key_fields(config, output_fields(),
+                             "a threshold: the alert has a field of that name");
+  if (key) options.key_names = *key;
   auto condition = config.get_expression("condition", true);
   auto for_ms = config.has("for") ? config.get_duration("for", false) : std::optional<int64_t>(0);
   auto severity = config.has("severity") ? config.get_string("severity", false)

@@ -478,7 +478,6 @@ std::unique_ptr<Operator> make_window(NodeConfig& config) {
   WindowOptions options;
   options.input_count = input_count(config.node());
   options.allowed_lateness_ms = config.settings().time.allowed_lateness_ms;
-  auto key = config.get_string_list("key", false);
   auto size = config.get_duration("size", true);
   auto slide = config.has("slide") ? config.get_duration("slide", false) : size;
   if (size && *size <= 0) config.error("size", "`" + id + "`: `size` must be longer than 0s");
@@ -491,18 +490,9 @@ std::unique_ptr<Operator> make_window(NodeConfig& config) {
 
   // Output field names already taken, to reject an aggregate or key field that would clash.
   std::vector<std::string> taken = {"ts", "window_start", "window_end", "revision"};
+  auto key = read_key_fields(config, taken, "a window: the output has a field of that name");
   if (key) {
-    for (size_t i = 0; i < key->size(); ++i) {
-      const std::string& name = (*key)[i];
-      if (std::find(key->begin(), key->begin() + static_cast<ptrdiff_t>(i), name) !=
-          key->begin() + static_cast<ptrdiff_t>(i)) {
-        config.error("key", "`" + id + "`: `key` lists `" + name + "` twice");
-      } else if (std::find(taken.begin(), taken.end(), name) != taken.end()) {
-        config.error("key", "`" + id + "`: `" + name + "` cannot be a key field of a window: " +
-                                "the output has a field of that name");
-      }
-      taken.push_back(name);
-    }
+    taken.insert(taken.end(), key->begin(), key->end());
     options.key_names = *key;
   }
   const YAML::Node aggregates = config.node()["aggregates"];

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "engine/csv.h"
 #include "engine/json_writer.h"
 #include "engine/sinks/sink.h"
 #include "engine/time_format.h"
@@ -19,19 +20,6 @@ namespace licflow {
 namespace {
 
 enum class Format { kJsonl, kCsv };
-
-void append_csv_cell(std::string& out, std::string_view text) {
-  if (text.find_first_of(",\"\r\n") == std::string_view::npos) {
-    out += text;
-    return;
-  }
-  out += '"';
-  for (char c : text) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-}
 
 // Strings bare; numbers, booleans and objects (an alert's `record`) as their JSON text.
 void append_csv_value(std::string& out, const Value& v, std::string& scratch) {
