@@ -5,12 +5,16 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/global_control.h>
 #include <oneapi/tbb/task_arena.h>
+#include <rocksdb/cache.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 #include <optional>
 
@@ -20,6 +24,8 @@
 #include "engine/http_endpoint.h"
 #include "engine/ingest_queue.h"
 #include "engine/metrics.h"
+#include "engine/rocksdb_cache.h"
+#include "engine/spill_store.h"
 #include "engine/sinks/webhook_sink.h"
 #include "engine/watermarks.h"
 
@@ -154,6 +160,7 @@ class Runner {
       auto loaded = open_checkpoints();
       if (!loaded.is_ok()) return loaded.status();
       restored = std::move(loaded.value());
+      RETURN_IF_ERROR(open_spill());
       if (restored) RETURN_IF_ERROR(restore(*restored));
       summary_.restore_seconds = std::chrono::duration<double>(Clock::now() - begin).count();
       if (restored && restored->finished) {
@@ -161,6 +168,7 @@ class Runner {
         return summary_;
       }
     }
+    if (!options_.checkpoints) RETURN_IF_ERROR(open_spill());
     Status opened = open_sinks();
     if (!opened.is_ok()) return opened;
     arena_.execute([&] { build_graph(); });
@@ -234,6 +242,39 @@ class Runner {
     }
     for (uint32_t k = 0; k < started; ++k) plan_.nodes[k].source->join();
     arena_.execute([&] { graph_->wait_for_all(); });  // no task may outlive the graph
+  }
+
+  // SPEC §7 "memory stays under state.memory_limit": half of it is shared equally by the operators
+  // with keyed state, which spill their cold keys beyond that to STATE_DIR/spill (or, without
+  // checkpoints, to a temporary directory). The other half is the headroom of everything else:
+  // batches in flight, RocksDB's memtables and block cache, sinks' buffers.
+  Status open_spill() {
+    std::vector<PlanNode*> spilling;
+    for (PlanNode& n : plan_.nodes) {
+      if (n.op && n.op->spill_kind() != nullptr) spilling.push_back(&n);
+    }
+    if (spilling.empty()) return Status::ok();
+    std::string dir = plan_.state.dir + "/spill";
+    if (!options_.checkpoints) {
+      const char* tmp = std::getenv("TMPDIR");
+      std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") +
+                            "/licflow-spill-XXXXXX";
+      if (::mkdtemp(pattern.data()) == nullptr) {
+        return Status::error("cannot create a spill directory " + pattern + ": " +
+                             std::strerror(errno));
+      }
+      dir = pattern;
+    }
+    auto store = SpillStore::open(dir, /*temporary=*/!options_.checkpoints);
+    if (!store.is_ok()) return store.status();
+    spill_ = std::move(store.value());
+    const uint64_t budget = plan_.state.memory_limit_bytes / 2 / spilling.size();
+    for (PlanNode* n : spilling) {
+      auto table = spill_->table(n->op->spill_kind(), n->id);
+      if (!table.is_ok()) return table.status();
+      n->op->enable_spill(std::move(table.value()), budget);
+    }
+    return Status::ok();
   }
 
   // Opens the checkpoint store and reads the last checkpoint, refusing one this pipeline cannot
@@ -706,6 +747,36 @@ class Runner {
 
   // GET /metrics: every counter of the running graph in the Prometheus text format. Runs on the
   // HTTP server's thread and reads only atomics.
+  // SPEC §7's memory bound: keyed state per operator, in memory and spilled, and RocksDB's own.
+  void render_state_metrics(PrometheusText& text) {
+    text.family("licflow_state_memory_limit_bytes", "gauge", "state.memory_limit of the pipeline.");
+    text.sample("licflow_state_memory_limit_bytes", {}, plan_.state.memory_limit_bytes);
+    auto for_keyed = [&](auto&& fn) {
+      for (const PlanNode& n : plan_.nodes) {
+        if (n.op && n.op->spill_kind() != nullptr) fn(n, n.op->state_footprint());
+      }
+    };
+    text.family("licflow_operator_state_keys", "gauge",
+                "Keys of an operator's keyed state, in memory or spilled to RocksDB.");
+    for_keyed([&](const PlanNode& n, const Operator::StateFootprint& f) {
+      text.sample("licflow_operator_state_keys", {{"operator", n.id}, {"location", "memory"}},
+                  f.hot_keys);
+      text.sample("licflow_operator_state_keys", {{"operator", n.id}, {"location", "rocksdb"}},
+                  f.keys - f.hot_keys);
+    });
+    text.family("licflow_operator_state_memory_bytes", "gauge",
+                "Estimated memory of an operator's keyed state: keys in memory and the index.");
+    for_keyed([&](const PlanNode& n, const Operator::StateFootprint& f) {
+      text.sample("licflow_operator_state_memory_bytes", {{"operator", n.id}}, f.memory_bytes);
+    });
+    text.family("licflow_rocksdb_memory_bytes", "gauge",
+                "RocksDB memory: the block cache shared by all stores, and the spill store's "
+                "memtables and table readers.");
+    text.sample("licflow_rocksdb_memory_bytes", {{"part", "block_cache"}},
+                shared_block_cache()->GetUsage());
+    if (spill_) text.sample("licflow_rocksdb_memory_bytes", {{"part", "spill"}}, spill_->memory_bytes());
+  }
+
   std::string render_metrics() {
     PrometheusText text;
     const double now_s = std::chrono::duration<double>(
@@ -782,6 +853,8 @@ class Runner {
     for_kind(NodeKind::kOperator, [&](const PlanNode& n, const NodeRuntime& rt) {
       text.sample("licflow_operator_busy_seconds_total", {{"operator", n.id}}, busy_s(rt));
     });
+
+    render_state_metrics(text);
 
     text.family("licflow_checkpoints_total", "counter", "Checkpoints taken by this run.");
     text.sample("licflow_checkpoints_total", {}, checkpoints_taken_.load(std::memory_order_relaxed));
@@ -886,6 +959,7 @@ class Runner {
   tbb::task_arena arena_;
   std::unique_ptr<flow::graph> graph_;
   std::unique_ptr<CheckpointStore> store_;  // set when checkpoints are on
+  std::unique_ptr<SpillStore> spill_;       // set when an operator has keyed state
   uint64_t checkpoint_number_ = 0;
   Clock::time_point next_checkpoint_ = Clock::now();
   std::atomic<uint64_t> checkpoints_taken_{0};

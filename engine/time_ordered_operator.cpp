@@ -16,6 +16,7 @@ void TimeOrderedOperator::emit(size_t port, Record record) {
 
 void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {
   const std::vector<Record>& records = batch->records;
+  before_batch(records);
   // Every record is judged against the watermark from before the batch (SPEC §2).
   on_time_.clear();
   for (uint32_t i = 0; i < records.size(); ++i) {
@@ -50,6 +51,7 @@ void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
   }
   // Also releases records with ts == an unchanged watermark: no on-time record can come before them.
   if (watermark_ != kMinTime) release_up_to(watermark_);
+  after_batch();
   flush(out, batch->credit);
 }
 

@@ -41,6 +41,10 @@ class TimeOrderedOperator : public Operator {
   // Event time reached `time`: fire what is due. Called with non-decreasing times.
   virtual void on_time(int64_t time) {}
   virtual void on_end_of_input() {}
+  // Around each input batch: a subclass whose state may be spilled loads the batch's cold keys
+  // in one read before, and settles its memory after (engine/keyed_state.h).
+  virtual void before_batch(const std::vector<Record>& records) {}
+  virtual void after_batch() {}
   // The subclass's own state, for checkpoints (see Operator::save_state). A subclass that
   // implements them also returns true from checkpointable().
   virtual void save_operator_state(StateWriter& out) const {}

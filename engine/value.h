@@ -54,6 +54,12 @@ class Value {
     return is_int() ? static_cast<double>(as_int()) : as_double();
   }
 
+  // Heap bytes this value owns beyond sizeof(Value), roughly: a long string's buffer (memory
+  // accounting of spillable state; objects are shared and counted once elsewhere, or not at all).
+  size_t heap_bytes() const {
+    return is_string() && as_string().capacity() > 15 ? as_string().capacity() + 16 : 0;
+  }
+
   // Structural equality: same kind and same value (1 != 1.0 here; SPEC §4 `==` is in expression.cpp).
   // Objects are equal only when they are the same object.
   friend bool operator==(const Value& a, const Value& b) { return a.v_ == b.v_; }

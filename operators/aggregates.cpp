@@ -561,6 +561,10 @@ void QuantileSketch::load(StateReader& in) {
   }
 }
 
+size_t QuantileSketch::heap_bytes() const {
+  return (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(uint64_t);
+}
+
 void DistinctSet::save(StateWriter& out) const {
   out.u64(integers_.size());
   for (int64_t v : integers_) out.i64(v);
@@ -581,6 +585,29 @@ void DistinctSet::load(StateReader& in) {
   load_set(in, objects_, 8, [&] { return in.str(); });
   seen_false_ = in.boolean();
   seen_true_ = in.boolean();
+}
+
+// A node of an unordered_set holds the next pointer and the element (and, for strings, the
+// cached hash), rounded up by the allocator; each bucket is a pointer.
+size_t DistinctSet::heap_bytes() const {
+  size_t bytes = (integers_.size() + reals_.size()) * 32 +
+                 (integers_.bucket_count() + reals_.bucket_count() + strings_.bucket_count() +
+                  objects_.bucket_count()) * sizeof(void*);
+  for (const auto* set : {&strings_, &objects_}) {
+    for (const std::string& v : *set) bytes += 64 + (v.capacity() > 15 ? v.capacity() + 16 : 0);
+  }
+  return bytes;
+}
+
+size_t Accumulator::heap_bytes() const {
+  if (const auto* edge = std::get_if<detail::EdgeState>(&state_)) return edge->value.heap_bytes();
+  if (const auto* set = std::get_if<std::unique_ptr<DistinctSet>>(&state_)) {
+    return *set ? sizeof(DistinctSet) + 16 + (*set)->heap_bytes() : 0;
+  }
+  if (const auto* sketch = std::get_if<std::unique_ptr<QuantileSketch>>(&state_)) {
+    return *sketch ? sizeof(QuantileSketch) + 16 + (*sketch)->heap_bytes() : 0;
+  }
+  return 0;
 }
 
 void Accumulator::save(StateWriter& out) const {

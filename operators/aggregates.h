@@ -86,6 +86,7 @@ class QuantileSketch {
   // Checkpoints (SPEC §7). load() fails `in` on counts that disagree or buckets out of range.
   void save(StateWriter& out) const;
   void load(StateReader& in);
+  size_t heap_bytes() const;
 
  private:
   // Dense counts of consecutive bucket indexes starting at `offset`.
@@ -114,6 +115,7 @@ class DistinctSet {
 
   void save(StateWriter& out) const;
   void load(StateReader& in);
+  size_t heap_bytes() const;
 
  private:
   std::unordered_set<int64_t> integers_;  // integers and integral reals
@@ -157,6 +159,8 @@ class Accumulator {
   // saved state belongs to another kind of function.
   void save(StateWriter& out) const;
   void load(StateReader& in);
+  // Heap bytes beyond sizeof(Accumulator), roughly (memory accounting of spillable state).
+  size_t heap_bytes() const;
 
  private:
   std::variant<detail::CountState, detail::SumState, detail::ExtremeState, detail::EdgeState,

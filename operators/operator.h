@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "engine/batch.h"
+#include "engine/spill_store.h"
 #include "engine/state_codec.h"
 
 namespace licflow {
@@ -55,6 +56,24 @@ class Operator {
   virtual void save_state(StateWriter& out) const {}
   virtual void load_state(StateReader& in) {}
 
+  // SPEC §7 "colder state lives in RocksDB": an operator with keyed state names the kind of it
+  // (the spill store's column family, e.g. "window"); the runtime then calls enable_spill once,
+  // before load_state and the first batch, with the table its cold keys go to and the bytes of
+  // state.memory_limit it may keep in memory.
+  virtual const char* spill_kind() const { return nullptr; }
+  virtual void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget_bytes) {}
+
+  // Keyed state, as last published by the operator (for /metrics, from other threads).
+  struct StateFootprint {
+    uint64_t keys = 0;         // known keys
+    uint64_t hot_keys = 0;     // of which in memory
+    uint64_t memory_bytes = 0;  // estimated bytes of the state in memory, index included
+  };
+  StateFootprint state_footprint() const {
+    return {keys_.load(std::memory_order_relaxed), hot_keys_.load(std::memory_order_relaxed),
+            memory_bytes_.load(std::memory_order_relaxed)};
+  }
+
   // Records this operator skipped for lacking a key field, or otherwise counted and dropped.
   uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
   // Records that arrived behind the watermark (SPEC §2). Read by /metrics from other threads.
@@ -64,11 +83,19 @@ class Operator {
   explicit Operator(std::vector<std::string> ports) : ports_(std::move(ports)) {}
   void count_dropped(uint64_t n) { dropped_.fetch_add(n, std::memory_order_relaxed); }
   void count_late(uint64_t n = 1) { late_.fetch_add(n, std::memory_order_relaxed); }
+  void publish_footprint(const StateFootprint& f) {
+    keys_.store(f.keys, std::memory_order_relaxed);
+    hot_keys_.store(f.hot_keys, std::memory_order_relaxed);
+    memory_bytes_.store(f.memory_bytes, std::memory_order_relaxed);
+  }
 
  private:
   std::vector<std::string> ports_;
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> late_{0};
+  std::atomic<uint64_t> keys_{0};
+  std::atomic<uint64_t> hot_keys_{0};
+  std::atomic<uint64_t> memory_bytes_{0};
 };
 
 }  // namespace licflow

@@ -25,10 +25,11 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <unordered_map>
+#include <span>
 
 #include "config/duration.h"
 #include "config/suggest.h"
+#include "engine/keyed_state.h"
 #include "engine/time_format.h"
 #include "engine/time_ordered_operator.h"
 #include "operators/aggregates.h"
@@ -78,11 +79,91 @@ struct KeyState {
   bool carries_value = false;  // some gauge field's current value is non-zero
 };
 
+// How a key's state is checkpointed and spilled, and weighed against state.memory_limit.
+class KeyStateCodec final : public KeyedState<KeyState>::Codec {
+ public:
+  KeyStateCodec(const WindowOptions& options, const std::vector<size_t>& accumulated,
+                const std::vector<FieldId>& gauge_fields)
+      : options_(options), accumulated_(accumulated), gauge_fields_(gauge_fields) {}
+
+  void save(const KeyState& key, StateWriter& out) const override {
+    for (const Value& v : key.key_values) out.value(v);
+    out.u64(key.windows.size());
+    for (const KeyWindow& w : key.windows) {
+      out.i64(w.start);
+      out.i64(w.emissions);
+      for (const Accumulator& a : w.accumulators) a.save(out);
+    }
+    for (const GaugeLog& log : key.gauges) {
+      out.u64(log.points.size());
+      for (const GaugePoint& p : log.points) {
+        out.i64(p.ts);
+        out.f64(p.value);
+        out.boolean(p.is_int);
+        out.boolean(p.on_time);
+      }
+      out.f64(log.current);
+      out.boolean(log.has_current);
+    }
+    out.i64(key.next_start);
+    out.i64(key.chained_end);
+    out.boolean(key.carries_value);
+  }
+
+  void load(StateReader& in, KeyState& key) const override {
+    for (size_t i = 0; i < options_.key_names.size(); ++i) key.key_values.push_back(in.value());
+    for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
+      KeyWindow& w = key.windows.emplace_back(KeyWindow{in.i64(), in.i64(), {}});
+      for (size_t a : accumulated_) {
+        w.accumulators.emplace_back(options_.aggregates[a].kind).load(in);
+      }
+      // find_window() searches by start: starts must be strictly increasing.
+      if (w.emissions < 0 ||
+          (key.windows.size() > 1 && (key.windows.end() - 2)->start >= w.start)) {
+        in.fail();
+      }
+    }
+    key.gauges.resize(gauge_fields_.size());
+    for (GaugeLog& log : key.gauges) {
+      for (uint64_t n = in.count(18); n > 0 && !in.failed(); --n) {
+        GaugePoint p{in.i64(), in.f64(), in.boolean(), in.boolean()};
+        if (!log.points.empty() && log.points.back().ts > p.ts) in.fail();  // sorted by ts
+        log.points.push_back(p);
+      }
+      log.current = in.f64();
+      log.has_current = in.boolean();
+    }
+    key.next_start = in.i64();
+    key.chained_end = in.i64();
+    key.carries_value = in.boolean();
+  }
+
+  size_t footprint(const KeyState& key) const override {
+    constexpr size_t kAllocation = 16;  // the allocator's overhead per block
+    size_t bytes = sizeof(KeyState) + key.key_values.capacity() * sizeof(Value) +
+                   key.windows.capacity() * sizeof(KeyWindow) +
+                   key.gauges.capacity() * sizeof(GaugeLog) + 3 * kAllocation;
+    for (const Value& v : key.key_values) bytes += v.heap_bytes();
+    for (const KeyWindow& w : key.windows) {
+      bytes += w.accumulators.capacity() * sizeof(Accumulator) + kAllocation;
+      for (const Accumulator& a : w.accumulators) bytes += a.heap_bytes();
+    }
+    for (const GaugeLog& log : key.gauges) {
+      bytes += log.points.capacity() * sizeof(GaugePoint) + kAllocation;
+    }
+    return bytes;
+  }
+
+ private:
+  const WindowOptions& options_;
+  const std::vector<size_t>& accumulated_;
+  const std::vector<FieldId>& gauge_fields_;
+};
+
 // All mutable state of the operator.
-// TODO(issue 3): spill cold windows to RocksDB beyond state.memory_limit.
 struct WindowState {
-  std::unordered_map<std::string, uint32_t> key_index;
-  std::vector<KeyState> keys;  // in first-seen order: the index is the emission order of keys
+  // In first-seen order: a key's number is its emission order. Spilled beyond memory_limit.
+  KeyedState<KeyState> keys;
   // window_end -> keys with a window ending there, or with a carried-only window due there.
   std::map<int64_t, std::vector<uint32_t>> fire_at;
   // window_end + allowed_lateness -> keys whose window ending at window_end may be dropped.
@@ -109,6 +190,11 @@ class WindowOperator final : public TimeOrderedOperator {
     inputs_.resize(accumulated_.size());
   }
 
+  const char* spill_kind() const override { return "window"; }
+  void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget_bytes) override {
+    state_.keys.enable_spill(std::move(table), budget_bytes);
+  }
+
  private:
   void on_record(const Record& record) override {
     if (!key_.encode(record, scratch_)) {
@@ -122,7 +208,7 @@ class WindowOperator final : public TimeOrderedOperator {
          start += options_.slide_ms) {
       add_to(window_at(id, start), record.ts);
     }
-    KeyState& key = state_.keys[id];
+    KeyState& key = state_.keys.at(id);
     key.next_start = std::max(key.next_start, last + options_.slide_ms);
     if (gauge_fields_.empty()) return;
     key.carries_value = false;
@@ -160,7 +246,7 @@ class WindowOperator final : public TimeOrderedOperator {
     for (int64_t start = first; start <= last; start += slide) {
       add_to(window_at(id, start), record.ts);
     }
-    KeyState& key = state_.keys[id];
+    KeyState& key = state_.keys.at(id);
     for (size_t g = 0; g < gauge_fields_.size(); ++g) {
       if (const Value* v = field_value(record, gauge_fields_[g]); v && v->is_number()) {
         std::vector<GaugePoint>& points = key.gauges[g].points;
@@ -195,10 +281,10 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
-  // Checkpoints (SPEC §7): every key in first-seen order (its index is its emission order) with
-  // its encoded key, windows with their revisions and accumulators, gauge logs and chaining
-  // marks; then the fire and drop schedules. The sizes the configuration implies are written
-  // first, so a state saved for other aggregates or key fields is refused.
+  // Checkpoints (SPEC §7): every key in first-seen order (its number is its emission order) with
+  // its encoded key, windows with their revisions and accumulators, gauge logs and chaining marks
+  // (KeyStateCodec); then the fire and drop schedules. The sizes the configuration implies are
+  // written first, so a state saved for other aggregates or key fields is refused.
   bool checkpointable() const override { return true; }
 
   void save_operator_state(StateWriter& out) const override {
@@ -206,34 +292,7 @@ class WindowOperator final : public TimeOrderedOperator {
     out.u64(accumulated_.size());
     out.u64(gauge_fields_.size());
     out.i64(fired_until_);
-    std::vector<const std::string*> encoded(state_.keys.size());
-    for (const auto& [k, id] : state_.key_index) encoded[id] = &k;
-    out.u64(state_.keys.size());
-    for (size_t id = 0; id < state_.keys.size(); ++id) {
-      const KeyState& key = state_.keys[id];
-      out.str(*encoded[id]);
-      for (const Value& v : key.key_values) out.value(v);
-      out.u64(key.windows.size());
-      for (const KeyWindow& w : key.windows) {
-        out.i64(w.start);
-        out.i64(w.emissions);
-        for (const Accumulator& a : w.accumulators) a.save(out);
-      }
-      for (const GaugeLog& log : key.gauges) {
-        out.u64(log.points.size());
-        for (const GaugePoint& p : log.points) {
-          out.i64(p.ts);
-          out.f64(p.value);
-          out.boolean(p.is_int);
-          out.boolean(p.on_time);
-        }
-        out.f64(log.current);
-        out.boolean(log.has_current);
-      }
-      out.i64(key.next_start);
-      out.i64(key.chained_end);
-      out.boolean(key.carries_value);
-    }
+    state_.keys.save(out);
     save_schedule(out, state_.fire_at);
     save_schedule(out, state_.drop_at);
   }
@@ -244,40 +303,32 @@ class WindowOperator final : public TimeOrderedOperator {
       return in.fail();
     }
     fired_until_ = in.i64();
-    state_ = {};
-    // A key takes at least its string's length, the window count and its last three fields.
-    const uint64_t keys = in.count(33);
-    for (uint64_t id = 0; id < keys && !in.failed(); ++id) {
-      if (!state_.key_index.emplace(in.str(), static_cast<uint32_t>(id)).second) in.fail();
-      KeyState& key = state_.keys.emplace_back();
-      for (size_t i = 0; i < key_.ids().size(); ++i) key.key_values.push_back(in.value());
-      for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
-        KeyWindow& w = key.windows.emplace_back(KeyWindow{in.i64(), in.i64(), {}});
-        for (size_t a : accumulated_) {
-          w.accumulators.emplace_back(options_.aggregates[a].kind).load(in);
-        }
-        // find_window() searches by start: starts must be strictly increasing.
-        if (w.emissions < 0 ||
-            (key.windows.size() > 1 && (key.windows.end() - 2)->start >= w.start)) {
-          in.fail();
-        }
-      }
-      key.gauges.resize(gauge_fields_.size());
-      for (GaugeLog& log : key.gauges) {
-        for (uint64_t n = in.count(18); n > 0 && !in.failed(); --n) {
-          GaugePoint p{in.i64(), in.f64(), in.boolean(), in.boolean()};
-          if (!log.points.empty() && log.points.back().ts > p.ts) in.fail();  // sorted by ts
-          log.points.push_back(p);
-        }
-        log.current = in.f64();
-        log.has_current = in.boolean();
-      }
-      key.next_start = in.i64();
-      key.chained_end = in.i64();
-      key.carries_value = in.boolean();
-    }
+    state_.fire_at.clear();
+    state_.drop_at.clear();
+    state_.keys.load(in);
     load_schedule(in, state_.fire_at);
     load_schedule(in, state_.drop_at);
+    publish();
+  }
+
+  // Loads the batch's spilled keys in one read, before its records are processed.
+  void before_batch(const std::vector<Record>& records) override {
+    if (!state_.keys.any_spilled()) return;
+    batch_keys_.clear();
+    for (const Record& r : records) {
+      if (key_.encode(r, scratch_)) state_.keys.candidates(scratch_, batch_keys_);
+    }
+    state_.keys.prefetch(batch_keys_);
+  }
+
+  void after_batch() override {
+    state_.keys.settle();
+    publish();
+  }
+
+  void publish() {
+    publish_footprint({state_.keys.size(), state_.keys.hot_keys(),
+                       state_.keys.hot_bytes() + state_.keys.index_bytes()});
   }
 
   static void save_schedule(StateWriter& out, const std::map<int64_t, std::vector<uint32_t>>& at) {
@@ -302,11 +353,9 @@ class WindowOperator final : public TimeOrderedOperator {
 
   // The key of the record whose key is in scratch_, created on first sight.
   uint32_t key_of(const Record& record) {
-    auto it = state_.key_index.find(scratch_);
-    if (it != state_.key_index.end()) return it->second;
-    auto id = static_cast<uint32_t>(state_.keys.size());
-    state_.key_index.emplace(scratch_, id);
-    KeyState& key = state_.keys.emplace_back();
+    if (std::optional<uint32_t> id = state_.keys.find(scratch_)) return *id;
+    const uint32_t id = state_.keys.add(scratch_);
+    KeyState& key = state_.keys.at(id);
     for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
     key.gauges.resize(gauge_fields_.size());
     return id;
@@ -350,7 +399,7 @@ class WindowOperator final : public TimeOrderedOperator {
 
   // The window of `id` starting at `start`, created (and scheduled) when missing.
   KeyWindow& window_at(uint32_t id, int64_t start) {
-    KeyState& key = state_.keys[id];
+    KeyState& key = state_.keys.at(id);
     if (!key.windows.empty() && key.windows.back().start == start) return key.windows.back();
     if (KeyWindow* w = find_window(key, start)) return *w;
     auto at = std::lower_bound(key.windows.begin(), key.windows.end(), start,
@@ -367,7 +416,7 @@ class WindowOperator final : public TimeOrderedOperator {
 
   // Schedules the carried-only window of a key whose gauge value is non-zero.
   void chain(uint32_t id) {
-    KeyState& key = state_.keys[id];
+    KeyState& key = state_.keys.at(id);
     const int64_t end = key.next_start + options_.size_ms;
     if (key.chained_end == end) return;
     key.chained_end = end;
@@ -379,8 +428,8 @@ class WindowOperator final : public TimeOrderedOperator {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     const int64_t start = end - options_.size_ms;
-    for (uint32_t id : ids) {
-      KeyState& key = state_.keys[id];
+    for_keys(ids, [&](uint32_t id) {
+      KeyState& key = state_.keys.at(id);
       KeyWindow* window = find_window(key, start);
       // No on-time record of this key since next_start (or it would have moved on), so its
       // current values are the ones carried into `start`.
@@ -392,7 +441,7 @@ class WindowOperator final : public TimeOrderedOperator {
         }
       }
       if (window != nullptr && window->emissions == 0) emit_window(id, *window);
-    }
+    });
   }
 
   // Drops the windows ending at `end` (and earlier) of `ids`, and the gauge values no window a
@@ -401,8 +450,8 @@ class WindowOperator final : public TimeOrderedOperator {
     const int64_t slide = options_.slide_ms;
     const int64_t oldest_kept =
         floor_div(time - options_.size_ms - options_.allowed_lateness_ms, slide) * slide + slide;
-    for (uint32_t id : ids) {
-      KeyState& key = state_.keys[id];
+    for_keys(ids, [&](uint32_t id) {
+      KeyState& key = state_.keys.at(id);
       auto kept = std::find_if(key.windows.begin(), key.windows.end(), [&](const KeyWindow& w) {
         return w.start + options_.size_ms > end;
       });
@@ -418,11 +467,24 @@ class WindowOperator final : public TimeOrderedOperator {
         auto keep = after_carried == log.points.begin() ? from : after_carried - 1;
         log.points.erase(log.points.begin(), keep);
       }
+    });
+  }
+
+  // Runs `each` on every key of `ids`, loading the spilled ones a chunk at a time in one read
+  // and settling memory between chunks: the end of an hour may touch millions of cold keys.
+  template <typename Each>
+  void for_keys(std::span<const uint32_t> ids, Each each) {
+    constexpr size_t kChunk = 4096;
+    for (size_t begin = 0; begin < ids.size(); begin += kChunk) {
+      std::span<const uint32_t> chunk = ids.subspan(begin, std::min(kChunk, ids.size() - begin));
+      state_.keys.prefetch(chunk);
+      for (uint32_t id : chunk) each(id);
+      if (ids.size() > kChunk) state_.keys.settle();
     }
   }
 
   void emit_window(uint32_t id, KeyWindow& window) {
-    const KeyState& key = state_.keys[id];
+    const KeyState& key = state_.keys.at(id);
     const int64_t end = window.start + options_.size_ms;
     summaries_.clear();
     for (const GaugeLog& log : key.gauges) {
@@ -455,7 +517,9 @@ class WindowOperator final : public TimeOrderedOperator {
   std::vector<size_t> accumulated_;    // the aggregates (indexes) that keep an Accumulator
   std::vector<size_t> slot_;           // per aggregate: its Accumulator or its gauge field
 
-  WindowState state_;
+  const KeyStateCodec codec_{options_, accumulated_, gauge_fields_};
+  // Timers take about 2 × 4 bytes per key in fire_at and drop_at.
+  WindowState state_{KeyedState<KeyState>(codec_, 8)};
   int64_t fired_until_ = kMinTime;  // windows ending at or before it were emitted
 
   // Scratch reused from record to record.
@@ -463,6 +527,7 @@ class WindowOperator final : public TimeOrderedOperator {
   std::vector<const Value*> inputs_;  // per Accumulator: the current record's argument
   Value ts_value_;
   std::vector<GaugeSummary> summaries_;  // per gauge field, of the window being emitted
+  std::vector<uint32_t> batch_keys_;     // the keys of the batch being prefetched
 };
 
 // The number of streams in `input`, each of which carries its own watermark.

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <shared_mutex>
 
+#include "engine/rocksdb_cache.h"
 #include "engine/state_codec.h"
 
 namespace licflow {
@@ -130,7 +131,6 @@ std::string key_stream(std::string_view key) {
 // process (queries scan mostly once; the OS page cache does the rest). JSON compresses about 4×
 // with LZ4, the cheapest codec on CPU.
 rocksdb::Options store_options() {
-  static const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(8 << 20);
   rocksdb::Options options;
   options.max_background_jobs = 2;
   options.write_buffer_size = 16 << 20;
@@ -140,7 +140,7 @@ rocksdb::Options store_options() {
   options.max_manifest_file_size = 4 << 20;
   options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
+  table.block_cache = shared_block_cache();
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return options;
 }
