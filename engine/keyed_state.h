@@ -1,16 +1,18 @@
 // KeyedState<T>: the per-key state of one keyed operator (SPEC §7 "memory stays under
 // state.memory_limit; colder state lives in RocksDB").
 //
-// Keys are numbered in first-seen order (the operator's emission order) and found by their
-// encoded bytes (operators/key.h). A key's state is hot (in memory) or spilled (its bytes in a
-// SpillTable). Once the hot keys and the index outgrow the operator's share of the memory limit,
+// Keys are numbered in first-seen order (the operator's emission order; a removed key that comes
+// back is a new key with a new number) and found by their encoded bytes (operators/key.h). A
+// key's state is hot (in memory) or spilled (its bytes in a SpillTable). An operator removes a
+// key whose state is empty again (e.g. a window key whose windows were all dropped), so memory
+// follows the live keys, not every key ever seen. Once the hot keys and the index outgrow the operator's share of the memory limit,
 // settle() evicts keys by CLOCK (second chance: a key used since the hand last passed is kept
 // once more) down to 3/4 of the share, in one batched write; at() loads a spilled key back, and
 // prefetch() loads many in one MultiGet, so RocksDB is called per batch and per cold key, never
 // per event of a hot key.
 //
-// What stays in memory per key, hot or not: a 64-bit hash in the index, a 16-byte slot, and what
-// the operator keeps by id (e.g. window timers): about 70 bytes.
+// What stays in memory per live key, hot or not: an index entry (hash -> number), a slot, and
+// what the operator keeps by number (e.g. window timers): about 100 bytes.
 //
 // Memory accounting: a key's footprint (Codec::footprint) is charged when settle() sees it was
 // used since the last settle(); between two settle() calls the operator may exceed its share by
@@ -37,6 +39,8 @@
 
 namespace licflow {
 
+using KeyId = uint64_t;  // a key's number: first-seen order, never reused
+
 template <typename T>
 class KeyedState {
  public:
@@ -61,17 +65,19 @@ class KeyedState {
 
   size_t size() const { return slots_.size(); }
   size_t hot_keys() const { return ring_.size(); }
+  bool any_spilled() const { return ring_.size() != slots_.size(); }
+  bool contains(KeyId id) const { return slots_.count(id) != 0; }
+  KeyId next_id() const { return next_id_; }
   uint64_t hot_bytes() const { return hot_bytes_; }
-  // Bytes kept per key whether hot or spilled.
+  // Bytes kept per live key whether hot or spilled.
   uint64_t index_bytes() const {
-    return slots_.capacity() * sizeof(Slot) + ring_.capacity() * sizeof(uint32_t) +
+    return slots_.size() * kSlotBytes + slots_.bucket_count() * sizeof(void*) +
            index_.size() * kIndexEntryBytes + index_.bucket_count() * sizeof(void*) +
-           slots_.size() * extra_bytes_per_key_;
+           ring_.capacity() * sizeof(KeyId) + slots_.size() * extra_bytes_per_key_;
   }
-  const SpillTable* spill_table() const { return table_.get(); }
 
-  // The number of the key `encoded`, or nullopt when it was never added.
-  std::optional<uint32_t> find(std::string_view encoded) {
+  // The number of the key `encoded`, or nullopt when it is not live.
+  std::optional<KeyId> find(std::string_view encoded) {
     auto [first, last] = index_.equal_range(hash(encoded));
     for (auto it = first; it != last; ++it) {
       if (hot(it->second).encoded == encoded) return it->second;
@@ -81,47 +87,64 @@ class KeyedState {
 
   // Appends the numbers of the keys that may be `encoded` (one, unless hashes collide) without
   // loading them: what prefetch() should load before find().
-  void candidates(std::string_view encoded, std::vector<uint32_t>& ids) const {
+  void candidates(std::string_view encoded, std::vector<KeyId>& ids) const {
     auto [first, last] = index_.equal_range(hash(encoded));
     for (auto it = first; it != last; ++it) ids.push_back(it->second);
   }
-  bool any_spilled() const { return ring_.size() != slots_.size(); }
 
   // Adds a key (which find() did not know) with a default state; returns its number.
-  uint32_t add(std::string encoded) {
-    const auto id = static_cast<uint32_t>(slots_.size());
+  KeyId add(std::string encoded) {
+    const KeyId id = next_id_++;
     index_.emplace(hash(encoded), id);
-    Slot& slot = slots_.emplace_back();
+    Slot& slot = slots_[id];
     slot.hot = std::make_unique<Hot>();
     slot.hot->encoded = std::move(encoded);
-    ring_.push_back(id);
-    touch(id);
+    make_hot(id, slot);
     return id;
   }
 
-  // The state of key `id`, loaded when spilled. References stay valid until the next settle().
-  T& at(uint32_t id) { return hot(id).state; }
-  const std::string& encoded(uint32_t id) { return hot(id).encoded; }
+  // Forgets a live key and its state.
+  void remove(KeyId id) {
+    auto it = slots_.find(id);
+    Slot& slot = it->second;
+    const uint64_t h = hash(hot(id).encoded);
+    for (auto [i, last] = index_.equal_range(h); i != last; ++i) {
+      if (i->second == id) {
+        index_.erase(i);
+        break;
+      }
+    }
+    hot_bytes_ -= slot.charged;
+    drop_from_ring(slot);
+    slots_.erase(it);
+    // A spilled copy stays in RocksDB until overwritten or the store is wiped: never read again.
+  }
 
-  // Loads the spilled ones among `ids` in one read.
-  void prefetch(std::span<const uint32_t> ids) {
+  // The state of key `id`, loaded when spilled. References stay valid until the next settle()
+  // or remove() of that key.
+  T& at(KeyId id) { return hot(id).state; }
+
+  // Loads the spilled ones among `ids` (live keys) in one read.
+  void prefetch(std::span<const KeyId> ids) {
     if (!any_spilled()) return;
     cold_.clear();
-    for (uint32_t id : ids) {
-      if (!slots_[id].hot && (cold_.empty() || cold_.back() != id)) cold_.push_back(id);
+    for (KeyId id : ids) {
+      if (!slots_.at(id).hot) cold_.push_back(id);
     }
     std::sort(cold_.begin(), cold_.end());
     cold_.erase(std::unique(cold_.begin(), cold_.end()), cold_.end());
     if (cold_.empty()) return;
     table_->get(cold_, values_);
-    for (size_t i = 0; i < cold_.size(); ++i) restore(cold_[i], values_[i]);
+    for (size_t i = 0; i < cold_.size(); ++i) restore(cold_[i], slots_.at(cold_[i]), values_[i]);
   }
 
   // Charges the keys used since the last call, then evicts if over budget. Call between
   // batches, when the operator holds no reference into the state.
   void settle() {
-    for (uint32_t id : touched_) {
-      Slot& slot = slots_[id];
+    for (KeyId id : touched_) {
+      auto it = slots_.find(id);
+      if (it == slots_.end()) continue;  // removed since
+      Slot& slot = it->second;
       slot.touched = false;
       if (!slot.hot) continue;
       const auto now = static_cast<uint32_t>(
@@ -137,8 +160,8 @@ class KeyedState {
     StateWriter out;
     while (hot_bytes_ > target && !ring_.empty()) {
       if (hand_ >= ring_.size()) hand_ = 0;
-      const uint32_t id = ring_[hand_];
-      Slot& slot = slots_[id];
+      const KeyId id = ring_[hand_];
+      Slot& slot = slots_.at(id);
       if (slot.referenced) {
         slot.referenced = false;
         ++hand_;
@@ -150,29 +173,35 @@ class KeyedState {
       slot.hot.reset();
       hot_bytes_ -= slot.charged;
       slot.charged = 0;
-      ring_[hand_] = ring_.back();
-      ring_.pop_back();
+      drop_from_ring(slot);
     }
     table_->flush();
   }
 
-  // Checkpoints (SPEC §7): every key in number order as one length-prefixed blob (the bytes it
-  // spills as, so spilled keys are copied, not decoded).
+  // Checkpoints (SPEC §7): the next number, then every live key in number order with its number
+  // and its state as one length-prefixed blob (the bytes it spills as, so spilled keys are
+  // copied, not decoded).
   void save(StateWriter& out) const {
-    out.u64(slots_.size());
+    std::vector<KeyId> ids;
+    ids.reserve(slots_.size());
+    for (const auto& [id, slot] : slots_) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+    out.u64(next_id_);
+    out.u64(ids.size());
     StateWriter scratch;
-    std::vector<uint32_t> cold;
+    std::vector<KeyId> cold;
     std::vector<std::string> values;
-    for (uint32_t begin = 0; begin < slots_.size(); begin += kChunk) {
-      const auto end = static_cast<uint32_t>(std::min<size_t>(begin + kChunk, slots_.size()));
+    for (size_t begin = 0; begin < ids.size(); begin += kChunk) {
+      const size_t end = std::min(begin + kChunk, ids.size());
       cold.clear();
-      for (uint32_t id = begin; id < end; ++id) {
-        if (!slots_[id].hot) cold.push_back(id);
+      for (size_t i = begin; i < end; ++i) {
+        if (!slots_.at(ids[i]).hot) cold.push_back(ids[i]);
       }
       if (!cold.empty()) table_->get(cold, values);
       size_t next_cold = 0;
-      for (uint32_t id = begin; id < end; ++id) {
-        if (const Hot* h = slots_[id].hot.get()) {
+      for (size_t i = begin; i < end; ++i) {
+        out.u64(ids[i]);
+        if (const Hot* h = slots_.at(ids[i]).hot.get()) {
           scratch = StateWriter();
           encode(*h, scratch);
           out.str(scratch.bytes());
@@ -191,13 +220,19 @@ class KeyedState {
     touched_.clear();
     hot_bytes_ = 0;
     hand_ = 0;
-    const uint64_t n = in.count(8);
-    for (uint64_t id = 0; id < n && !in.failed(); ++id) {
-      slots_.emplace_back();
+    next_id_ = in.u64();
+    const uint64_t n = in.count(16);
+    for (uint64_t i = 0; i < n && !in.failed(); ++i) {
+      const KeyId id = in.u64();
       const std::string bytes = in.str();
-      if (!restore(static_cast<uint32_t>(id), bytes, /*trusted=*/false)) return in.fail();
-      index_.emplace(hash(slots_[id].hot->encoded), static_cast<uint32_t>(id));
-      if (id % kChunk == kChunk - 1) settle();
+      if (id >= next_id_ || slots_.count(id) != 0) return in.fail();
+      Slot& slot = slots_[id];
+      if (!restore(id, slot, bytes, /*trusted=*/false)) {
+        slots_.erase(id);
+        return in.fail();
+      }
+      index_.emplace(hash(slot.hot->encoded), id);
+      if (i % kChunk == kChunk - 1) settle();
     }
     settle();
   }
@@ -210,11 +245,14 @@ class KeyedState {
   struct Slot {
     std::unique_ptr<Hot> hot;  // null: spilled
     uint32_t charged = 0;      // bytes of this key in hot_bytes_
+    uint32_t ring_at = 0;      // its place in ring_ while hot
     bool referenced = false;   // used since the CLOCK hand last passed
     bool touched = false;      // used since the last settle(): its footprint may have changed
   };
-  static constexpr uint32_t kChunk = 4096;
-  // An unordered_multimap<uint64_t, uint32_t> node with the allocator's overhead.
+  static constexpr size_t kChunk = 4096;
+  // Nodes of the unordered maps (next pointer, key, value, cached nothing) with the allocator's
+  // overhead.
+  static constexpr size_t kSlotBytes = sizeof(Slot) + sizeof(KeyId) + sizeof(void*) + 16;
   static constexpr size_t kIndexEntryBytes = 32;
 
   static uint64_t hash(std::string_view encoded) { return std::hash<std::string_view>{}(encoded); }
@@ -229,8 +267,7 @@ class KeyedState {
     codec_.save(h.state, out);
   }
 
-  void touch(uint32_t id) {
-    Slot& slot = slots_[id];
+  void touch(KeyId id, Slot& slot) {
     slot.referenced = true;
     if (!slot.touched) {
       slot.touched = true;
@@ -238,19 +275,36 @@ class KeyedState {
     }
   }
 
-  Hot& hot(uint32_t id) {
-    if (!slots_[id].hot) {
-      cold_.assign(1, id);
-      table_->get(cold_, values_);
-      restore(id, values_[0]);
-    }
-    touch(id);
-    return *slots_[id].hot;
+  void make_hot(KeyId id, Slot& slot) {
+    slot.ring_at = static_cast<uint32_t>(ring_.size());
+    ring_.push_back(id);
+    touch(id, slot);
   }
 
-  // Decodes a key's bytes into its slot. Spilled bytes are our own: nonsense there means the
-  // disk lies, which the operator cannot recover from.
-  bool restore(uint32_t id, std::string_view bytes, bool trusted = true) {
+  // Swap-removes a hot slot from the CLOCK ring.
+  void drop_from_ring(const Slot& slot) {
+    const uint32_t at = slot.ring_at;
+    const KeyId moved = ring_.back();
+    ring_[at] = moved;
+    slots_.at(moved).ring_at = at;
+    ring_.pop_back();
+  }
+
+  Hot& hot(KeyId id) {
+    Slot& slot = slots_.at(id);
+    if (!slot.hot) {
+      cold_.assign(1, id);
+      table_->get(cold_, values_);
+      restore(id, slot, values_[0]);
+    } else {
+      touch(id, slot);
+    }
+    return *slot.hot;
+  }
+
+  // Decodes a key's bytes into its slot and makes it hot. Spilled bytes are our own: nonsense
+  // there means the disk lies, which the operator cannot recover from.
+  bool restore(KeyId id, Slot& slot, std::string_view bytes, bool trusted = true) {
     StateReader in(bytes);
     auto h = std::make_unique<Hot>();
     h->encoded = in.str();
@@ -259,9 +313,8 @@ class KeyedState {
       if (trusted) throw std::runtime_error("spilled state of key " + std::to_string(id) + " is corrupt");
       return false;
     }
-    slots_[id].hot = std::move(h);
-    ring_.push_back(id);
-    touch(id);
+    slot.hot = std::move(h);
+    make_hot(id, slot);
     return true;
   }
 
@@ -270,15 +323,16 @@ class KeyedState {
   std::unique_ptr<SpillTable> table_;  // null: no spilling
   uint64_t budget_ = 0;
 
-  std::unordered_multimap<uint64_t, uint32_t> index_;  // hash of the encoded key -> number
-  std::vector<Slot> slots_;                            // by number
-  std::vector<uint32_t> ring_;                         // the hot keys, in CLOCK order
+  KeyId next_id_ = 0;
+  std::unordered_multimap<uint64_t, KeyId> index_;  // hash of the encoded key -> number
+  std::unordered_map<KeyId, Slot> slots_;          // the live keys
+  std::vector<KeyId> ring_;                        // the hot keys, in CLOCK order
   size_t hand_ = 0;
-  std::vector<uint32_t> touched_;
+  std::vector<KeyId> touched_;
   uint64_t hot_bytes_ = 0;
 
   // Scratch of reads.
-  std::vector<uint32_t> cold_;
+  std::vector<KeyId> cold_;
   std::vector<std::string> values_;
 };
 

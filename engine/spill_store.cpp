@@ -60,13 +60,13 @@ SpillTable::SpillTable(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std
 SpillTable::~SpillTable() = default;
 
 // Big-endian, so one operator's keys sort by number.
-std::string SpillTable::key(uint32_t id) const {
+std::string SpillTable::key(uint64_t id) const {
   std::string k = owner_;
-  for (int shift = 24; shift >= 0; shift -= 8) k.push_back(static_cast<char>(id >> shift));
+  for (int shift = 56; shift >= 0; shift -= 8) k.push_back(static_cast<char>(id >> shift));
   return k;
 }
 
-void SpillTable::put(uint32_t id, std::string_view bytes) {
+void SpillTable::put(uint64_t id, std::string_view bytes) {
   rocksdb::Status st = pending_->Put(family_, key(id), bytes);
   if (!st.ok()) fail("buffering a key", st);
 }
@@ -79,10 +79,10 @@ void SpillTable::flush() {
   pending_->Clear();
 }
 
-void SpillTable::get(std::span<const uint32_t> ids, std::vector<std::string>& values) {
+void SpillTable::get(std::span<const uint64_t> ids, std::vector<std::string>& values) {
   std::vector<std::string> keys;
   keys.reserve(ids.size());
-  for (uint32_t id : ids) keys.push_back(key(id));
+  for (uint64_t id : ids) keys.push_back(key(id));
   std::vector<rocksdb::Slice> slices(keys.begin(), keys.end());
   std::vector<rocksdb::ColumnFamilyHandle*> families(ids.size(), family_);
   values.clear();

@@ -36,12 +36,12 @@ class SpillTable {
   ~SpillTable();
 
   // Buffers the state of key `id`, replacing what was spilled for it before.
-  void put(uint32_t id, std::string_view bytes);
+  void put(uint64_t id, std::string_view bytes);
   // Writes what put() buffered. Throws std::runtime_error when RocksDB fails (disk full): the
   // operator cannot go on without its state, and the runtime reports an operator failure.
   void flush();
   // The states of `ids` (each spilled and flushed before), in order. Throws as flush().
-  void get(std::span<const uint32_t> ids, std::vector<std::string>& values);
+  void get(std::span<const uint64_t> ids, std::vector<std::string>& values);
 
   uint64_t bytes_written() const { return bytes_written_; }
   uint64_t keys_read() const { return keys_read_; }
@@ -49,7 +49,7 @@ class SpillTable {
  private:
   friend class SpillStore;
   SpillTable(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string owner);
-  std::string key(uint32_t id) const;
+  std::string key(uint64_t id) const;
 
   rocksdb::DB* db_;
   rocksdb::ColumnFamilyHandle* family_;

@@ -25,7 +25,6 @@
 #include <algorithm>
 #include <limits>
 #include <map>
-#include <span>
 
 #include "config/duration.h"
 #include "config/suggest.h"
@@ -165,9 +164,9 @@ struct WindowState {
   // In first-seen order: a key's number is its emission order. Spilled beyond memory_limit.
   KeyedState<KeyState> keys;
   // window_end -> keys with a window ending there, or with a carried-only window due there.
-  std::map<int64_t, std::vector<uint32_t>> fire_at;
+  std::map<int64_t, std::vector<KeyId>> fire_at;
   // window_end + allowed_lateness -> keys whose window ending at window_end may be dropped.
-  std::map<int64_t, std::vector<uint32_t>> drop_at;
+  std::map<int64_t, std::vector<KeyId>> drop_at;
 };
 
 class WindowOperator final : public TimeOrderedOperator {
@@ -201,7 +200,7 @@ class WindowOperator final : public TimeOrderedOperator {
       count_dropped(1);
       return;
     }
-    uint32_t id = key_of(record);
+    KeyId id = key_of(record);
     collect_inputs(record);
     const int64_t last = floor_div(record.ts, options_.slide_ms) * options_.slide_ms;
     for (int64_t start = last - options_.size_ms + options_.slide_ms; start <= last;
@@ -241,7 +240,7 @@ class WindowOperator final : public TimeOrderedOperator {
       count_late();
       return;
     }
-    uint32_t id = key_of(record);
+    KeyId id = key_of(record);
     collect_inputs(record);
     for (int64_t start = first; start <= last; start += slide) {
       add_to(window_at(id, start), record.ts);
@@ -331,30 +330,30 @@ class WindowOperator final : public TimeOrderedOperator {
                        state_.keys.hot_bytes() + state_.keys.index_bytes()});
   }
 
-  static void save_schedule(StateWriter& out, const std::map<int64_t, std::vector<uint32_t>>& at) {
+  static void save_schedule(StateWriter& out, const std::map<int64_t, std::vector<KeyId>>& at) {
     out.u64(at.size());
     for (const auto& [time, ids] : at) {
       out.i64(time);
       out.u64(ids.size());
-      for (uint32_t id : ids) out.u64(id);
+      for (KeyId id : ids) out.u64(id);
     }
   }
 
-  void load_schedule(StateReader& in, std::map<int64_t, std::vector<uint32_t>>& at) const {
+  void load_schedule(StateReader& in, std::map<int64_t, std::vector<KeyId>>& at) const {
     for (uint64_t n = in.count(16); n > 0 && !in.failed(); --n) {
-      std::vector<uint32_t>& ids = at[in.i64()];
+      std::vector<KeyId>& ids = at[in.i64()];
       for (uint64_t m = in.count(8); m > 0 && !in.failed(); --m) {
-        const uint64_t id = in.u64();
-        if (id >= state_.keys.size()) return in.fail();
-        ids.push_back(static_cast<uint32_t>(id));
+        const KeyId id = in.u64();
+        if (id >= state_.keys.next_id()) return in.fail();
+        ids.push_back(id);
       }
     }
   }
 
   // The key of the record whose key is in scratch_, created on first sight.
-  uint32_t key_of(const Record& record) {
-    if (std::optional<uint32_t> id = state_.keys.find(scratch_)) return *id;
-    const uint32_t id = state_.keys.add(scratch_);
+  KeyId key_of(const Record& record) {
+    if (std::optional<KeyId> id = state_.keys.find(scratch_)) return *id;
+    const KeyId id = state_.keys.add(scratch_);
     KeyState& key = state_.keys.at(id);
     for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
     key.gauges.resize(gauge_fields_.size());
@@ -398,7 +397,7 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // The window of `id` starting at `start`, created (and scheduled) when missing.
-  KeyWindow& window_at(uint32_t id, int64_t start) {
+  KeyWindow& window_at(KeyId id, int64_t start) {
     KeyState& key = state_.keys.at(id);
     if (!key.windows.empty() && key.windows.back().start == start) return key.windows.back();
     if (KeyWindow* w = find_window(key, start)) return *w;
@@ -415,7 +414,7 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // Schedules the carried-only window of a key whose gauge value is non-zero.
-  void chain(uint32_t id) {
+  void chain(KeyId id) {
     KeyState& key = state_.keys.at(id);
     const int64_t end = key.next_start + options_.size_ms;
     if (key.chained_end == end) return;
@@ -424,11 +423,11 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // The watermark reached `end`: emit the windows ending there, keys in first-seen order.
-  void fire(int64_t end, std::vector<uint32_t>& ids) {
+  void fire(int64_t end, std::vector<KeyId>& ids) {
     std::sort(ids.begin(), ids.end());
     ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     const int64_t start = end - options_.size_ms;
-    for_keys(ids, [&](uint32_t id) {
+    for_keys(ids, [&](KeyId id) {
       KeyState& key = state_.keys.at(id);
       KeyWindow* window = find_window(key, start);
       // No on-time record of this key since next_start (or it would have moved on), so its
@@ -446,11 +445,11 @@ class WindowOperator final : public TimeOrderedOperator {
 
   // Drops the windows ending at `end` (and earlier) of `ids`, and the gauge values no window a
   // late record may still reach can use.
-  void drop_windows(int64_t end, const std::vector<uint32_t>& ids, int64_t time) {
+  void drop_windows(int64_t end, const std::vector<KeyId>& ids, int64_t time) {
     const int64_t slide = options_.slide_ms;
     const int64_t oldest_kept =
         floor_div(time - options_.size_ms - options_.allowed_lateness_ms, slide) * slide + slide;
-    for_keys(ids, [&](uint32_t id) {
+    for_keys(ids, [&](KeyId id) {
       KeyState& key = state_.keys.at(id);
       auto kept = std::find_if(key.windows.begin(), key.windows.end(), [&](const KeyWindow& w) {
         return w.start + options_.size_ms > end;
@@ -467,23 +466,38 @@ class WindowOperator final : public TimeOrderedOperator {
         auto keep = after_carried == log.points.begin() ? from : after_carried - 1;
         log.points.erase(log.points.begin(), keep);
       }
+      if (is_empty(key)) state_.keys.remove(id);
     });
   }
 
-  // Runs `each` on every key of `ids`, loading the spilled ones a chunk at a time in one read
-  // and settling memory between chunks: the end of an hour may touch millions of cold keys.
+  // A key with no window left and no gauge value ever is as good as one never seen: it is
+  // forgotten, so state follows the live keys (a key with a gauge value keeps producing carried
+  // windows and is kept).
+  static bool is_empty(const KeyState& key) {
+    return key.windows.empty() &&
+           std::all_of(key.gauges.begin(), key.gauges.end(), [](const GaugeLog& log) {
+             return log.points.empty() && !log.has_current;
+           });
+  }
+
+  // Runs `each` on every live key of `ids` (a timer may outlive its key), loading the spilled
+  // ones a chunk at a time in one read and settling memory between chunks: the end of an hour
+  // may touch millions of cold keys.
   template <typename Each>
-  void for_keys(std::span<const uint32_t> ids, Each each) {
+  void for_keys(const std::vector<KeyId>& ids, Each each) {
     constexpr size_t kChunk = 4096;
     for (size_t begin = 0; begin < ids.size(); begin += kChunk) {
-      std::span<const uint32_t> chunk = ids.subspan(begin, std::min(kChunk, ids.size() - begin));
-      state_.keys.prefetch(chunk);
-      for (uint32_t id : chunk) each(id);
+      live_.clear();
+      for (size_t i = begin; i < std::min(ids.size(), begin + kChunk); ++i) {
+        if (state_.keys.contains(ids[i])) live_.push_back(ids[i]);
+      }
+      state_.keys.prefetch(live_);
+      for (KeyId id : live_) each(id);
       if (ids.size() > kChunk) state_.keys.settle();
     }
   }
 
-  void emit_window(uint32_t id, KeyWindow& window) {
+  void emit_window(KeyId id, KeyWindow& window) {
     const KeyState& key = state_.keys.at(id);
     const int64_t end = window.start + options_.size_ms;
     summaries_.clear();
@@ -527,7 +541,8 @@ class WindowOperator final : public TimeOrderedOperator {
   std::vector<const Value*> inputs_;  // per Accumulator: the current record's argument
   Value ts_value_;
   std::vector<GaugeSummary> summaries_;  // per gauge field, of the window being emitted
-  std::vector<uint32_t> batch_keys_;     // the keys of the batch being prefetched
+  std::vector<KeyId> batch_keys_;     // the keys of the batch being prefetched
+  std::vector<KeyId> live_;           // for_keys(): the live keys of a chunk
 };
 
 // The number of streams in `input`, each of which carries its own watermark.
