@@ -13,12 +13,28 @@ namespace licflow {
 namespace {
 
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormat = "licflow-checkpoints-1";
+constexpr const char* kFormat = "licflow-checkpoints-2";
 constexpr const char* kManifestKey = "manifest";
+constexpr size_t kChunkBytes = 4 << 20;
 
-std::string operator_key(const std::string& id) { return "op/" + id; }
+void append_big_endian(std::string& out, uint64_t v) {
+  for (int shift = 56; shift >= 0; shift -= 8) out.push_back(static_cast<char>(v >> shift));
+}
 
-uint64_t state_hash(const std::string& bytes) { return std::hash<std::string>{}(bytes); }
+// All keys of operator `id`'s state sort between these two.
+std::string operator_prefix(const std::string& id) { return "op/" + id + '\0'; }
+std::string operator_prefix_end(const std::string& id) { return "op/" + id + '\1'; }
+
+std::string chunk_key(const std::string& id, uint64_t generation, uint64_t chunk) {
+  std::string key = operator_prefix(id);
+  append_big_endian(key, generation);
+  append_big_endian(key, chunk);
+  return key;
+}
+
+uint64_t chunk_hash(uint64_t h, std::string_view chunk) {
+  return (h ^ std::hash<std::string_view>{}(chunk)) * 0x100000001b3ull;
+}
 
 // A small database: a manifest and one value per stateful operator, written every few
 // seconds. One background job, a small memtable, no block cache to speak of.
@@ -34,7 +50,8 @@ rocksdb::Options store_options(bool create) {
   return options;
 }
 
-std::string encode_manifest(const Checkpoint& c, const std::map<std::string, uint64_t>& hashes) {
+std::string encode_manifest(const Checkpoint& c,
+                            const std::map<std::string, CheckpointStore::StoredState>& states) {
   StateWriter w;
   w.u64(c.number);
   w.boolean(c.finished);
@@ -43,7 +60,11 @@ std::string encode_manifest(const Checkpoint& c, const std::map<std::string, uin
     w.str(op.id);
     w.str(op.type);
     w.str(op.config);
-    w.u64(hashes.at(op.id));
+    const CheckpointStore::StoredState& stored = states.at(op.id);
+    w.u64(stored.generation);
+    w.u64(stored.chunks);
+    w.u64(stored.bytes);
+    w.u64(stored.hash);
   }
   w.u64(c.sources.size());
   for (const auto& s : c.sources) {
@@ -120,7 +141,7 @@ Status CheckpointStore::reset() {
   rocksdb::WriteOptions sync;
   sync.sync = true;
   rocksdb::Status st = db_->Write(sync, &batch);
-  saved_hashes_.clear();
+  saved_.clear();
   return st.ok() ? Status::ok() : Status::error("resetting " + path_ + ": " + st.ToString());
 }
 
@@ -129,21 +150,21 @@ Result<std::optional<Checkpoint>> CheckpointStore::load() {
   rocksdb::Status st = db_->Get(rocksdb::ReadOptions(), kManifestKey, &manifest);
   if (st.IsNotFound()) return std::optional<Checkpoint>();
   if (!st.ok()) return Status::error("reading " + path_ + ": " + st.ToString());
-  auto corrupt = [&](const std::string& what) {
-    return Status::error("the checkpoint in " + path_ + " is corrupt (" + what +
-                         "); refusing to resume from it (--reset-state starts over)");
-  };
   Checkpoint c;
   StateReader r(manifest);
   c.number = r.u64();
   c.finished = r.boolean();
-  std::map<std::string, uint64_t> hashes;
-  for (uint64_t n = r.count(32); n > 0 && !r.failed(); --n) {
+  std::map<std::string, StoredState> states;
+  for (uint64_t n = r.count(56); n > 0 && !r.failed(); --n) {
     Checkpoint::OperatorState op;
     op.id = r.str();
     op.type = r.str();
     op.config = r.str();
-    hashes[op.id] = r.u64();
+    StoredState& stored = states[op.id];
+    stored.generation = r.u64();
+    stored.chunks = r.u64();
+    stored.bytes = r.u64();
+    stored.hash = r.u64();
     c.operators.push_back(std::move(op));
   }
   for (uint64_t n = r.count(24); n > 0 && !r.failed(); --n) {
@@ -161,39 +182,109 @@ Result<std::optional<Checkpoint>> CheckpointStore::load() {
   }
   c.dead_letter_size = r.u64();
   c.runtime = r.str();
-  if (r.failed() || !r.at_end()) return corrupt("the manifest does not decode");
-  for (Checkpoint::OperatorState& op : c.operators) {
-    st = db_->Get(rocksdb::ReadOptions(), operator_key(op.id), &op.state);
-    if (!st.ok()) return corrupt("no state for operator `" + op.id + "`: " + st.ToString());
-    if (state_hash(op.state) != hashes[op.id]) {
-      return corrupt("the state of operator `" + op.id + "` does not match its hash");
-    }
+  if (r.failed() || !r.at_end()) {
+    return Status::error("the checkpoint in " + path_ +
+                         " is corrupt (the manifest does not decode); refusing to resume from it "
+                         "(--reset-state starts over)");
   }
-  saved_hashes_ = std::move(hashes);
+  saved_ = std::move(states);
   return std::optional<Checkpoint>(std::move(c));
 }
 
-Status CheckpointStore::save(const Checkpoint& checkpoint) {
-  rocksdb::WriteBatch batch;
-  std::map<std::string, uint64_t> hashes;
-  for (const Checkpoint::OperatorState& op : checkpoint.operators) {
-    const uint64_t h = state_hash(op.state);
-    hashes[op.id] = h;
-    auto previous = saved_hashes_.find(op.id);
-    if (previous == saved_hashes_.end() || previous->second != h) {
-      batch.Put(operator_key(op.id), op.state);
+StateReader CheckpointStore::operator_reader(const std::string& id) {
+  auto it = saved_.find(id);
+  if (it == saved_.end()) return StateReader(std::string_view());
+  const StoredState stored = it->second;
+  uint64_t next = 0;
+  uint64_t hash = 0;
+  auto source = [this, id, stored, next, hash](std::string& chunk) mutable {
+    if (next == stored.chunks) {
+      return hash == stored.hash ? StateReader::Pull::kEnd : StateReader::Pull::kCorrupt;
+    }
+    rocksdb::Status st =
+        db_->Get(rocksdb::ReadOptions(), chunk_key(id, stored.generation, next++), &chunk);
+    if (!st.ok()) return StateReader::Pull::kCorrupt;
+    hash = chunk_hash(hash, chunk);
+    return StateReader::Pull::kChunk;
+  };
+  return StateReader(std::move(source), stored.bytes);
+}
+
+StateWriter CheckpointStore::operator_writer(const std::string& id, uint64_t number) {
+  PendingState& pending = pending_[id];
+  pending = PendingState();
+  pending.stored.generation = number;
+  return StateWriter([this, id](std::string_view chunk) { write_chunk(id, pending_[id], chunk); },
+                     kChunkBytes);
+}
+
+void CheckpointStore::write_chunk(const std::string& id, PendingState& pending,
+                                  std::string_view chunk) {
+  StoredState& s = pending.stored;
+  rocksdb::Status st = db_->Put(rocksdb::WriteOptions(), chunk_key(id, s.generation, s.chunks), chunk);
+  if (!st.ok() && streaming_status_.is_ok()) {
+    streaming_status_ = Status::error("writing the state of `" + id + "` to " + path_ + ": " +
+                                      st.ToString());
+  }
+  ++s.chunks;
+  s.bytes += chunk.size();
+  s.hash = chunk_hash(s.hash, chunk);
+  streamed_bytes_ += chunk.size();
+}
+
+void CheckpointStore::end_operator(const std::string& id, StateWriter& writer) {
+  PendingState& pending = pending_[id];
+  pending.tail = writer.take();
+  StoredState& s = pending.stored;
+  if (s.chunks == 0) {
+    // Small enough to compare with the saved state before writing anything.
+    auto saved = saved_.find(id);
+    if (saved != saved_.end() && saved->second.chunks <= 1 &&
+        saved->second.bytes == pending.tail.size() &&
+        saved->second.hash == (pending.tail.empty() ? 0 : chunk_hash(0, pending.tail))) {
+      pending.stored = saved->second;
+      pending.unchanged = true;
     }
   }
-  for (const auto& [id, h] : saved_hashes_) {
-    if (hashes.count(id) == 0) batch.Delete(operator_key(id));
+}
+
+Status CheckpointStore::save(const Checkpoint& checkpoint) {
+  Status streamed = streaming_status_;
+  streaming_status_ = Status::ok();
+  const uint64_t streamed_bytes = streamed_bytes_;
+  streamed_bytes_ = 0;
+  if (!streamed.is_ok()) {
+    pending_.clear();
+    return streamed;
   }
-  batch.Put(kManifestKey, encode_manifest(checkpoint, hashes));
+  rocksdb::WriteBatch batch;
+  std::map<std::string, StoredState> states;
+  for (const Checkpoint::OperatorState& op : checkpoint.operators) {
+    PendingState& pending = pending_.at(op.id);
+    StoredState& s = pending.stored;
+    if (!pending.unchanged) {
+      if (!pending.tail.empty()) {
+        batch.Put(chunk_key(op.id, s.generation, s.chunks++), pending.tail);
+        s.bytes += pending.tail.size();
+        s.hash = chunk_hash(s.hash, pending.tail);
+      }
+      // Older generations, and what a checkpoint that died half-written left.
+      batch.DeleteRange(operator_prefix(op.id), chunk_key(op.id, s.generation, 0));
+      batch.DeleteRange(chunk_key(op.id, s.generation, s.chunks), operator_prefix_end(op.id));
+    }
+    states[op.id] = s;
+  }
+  for (const auto& [id, stored] : saved_) {
+    if (states.count(id) == 0) batch.DeleteRange(operator_prefix(id), operator_prefix_end(id));
+  }
+  pending_.clear();
+  batch.Put(kManifestKey, encode_manifest(checkpoint, states));
   rocksdb::WriteOptions sync;
   sync.sync = true;
   rocksdb::Status st = db_->Write(sync, &batch);
   if (!st.ok()) return Status::error("writing a checkpoint to " + path_ + ": " + st.ToString());
-  last_bytes_written_ = batch.GetDataSize();
-  saved_hashes_ = std::move(hashes);
+  last_bytes_written_ = streamed_bytes + batch.GetDataSize();
+  saved_ = std::move(states);
   return Status::ok();
 }
 

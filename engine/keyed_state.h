@@ -180,7 +180,7 @@ class KeyedState {
 
   // Checkpoints (SPEC §7): the next number, then every live key in number order with its number
   // and its state as one length-prefixed blob (the bytes it spills as, so spilled keys are
-  // copied, not decoded).
+  // copied, not decoded). Each key is a yield point: a streaming writer never holds them all.
   void save(StateWriter& out) const {
     std::vector<KeyId> ids;
     ids.reserve(slots_.size());
@@ -208,6 +208,7 @@ class KeyedState {
         } else {
           out.str(values[next_cold++]);
         }
+        out.yield_point();
       }
     }
   }

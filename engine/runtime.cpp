@@ -265,7 +265,8 @@ class Runner {
       }
       dir = pattern;
     }
-    auto store = SpillStore::open(dir, /*temporary=*/!options_.checkpoints);
+    auto store = SpillStore::open(dir, /*temporary=*/!options_.checkpoints,
+                                  plan_.state.memory_limit_bytes);
     if (!store.is_ok()) return store.status();
     spill_ = std::move(store.value());
     const uint64_t budget = plan_.state.memory_limit_bytes / 2 / spilling.size();
@@ -318,7 +319,7 @@ class Runner {
       if (n->type != op.type || n->config_text != op.config) {
         return refuse("operator `" + op.id + "` changed since the checkpoint; its state no longer fits");
       }
-      StateReader in(op.state);
+      StateReader in = store_->operator_reader(op.id);
       n->op->load_state(in);
       if (in.failed() || !in.at_end()) return refuse("the state of operator `" + op.id + "` is corrupt");
     }
@@ -408,9 +409,10 @@ class Runner {
     for (size_t i = 0; i < plan_.nodes.size() && status.is_ok(); ++i) {
       PlanNode& n = plan_.nodes[i];
       if (n.op && n.op->has_state()) {
-        StateWriter w;
+        StateWriter w = store_->operator_writer(n.id, c.number);
         n.op->save_state(w);
-        c.operators.push_back({n.id, n.type, n.config_text, w.take()});
+        store_->end_operator(n.id, w);
+        c.operators.push_back({n.id, n.type, n.config_text});
       } else if (n.source && n.source->can_resume()) {
         c.sources.push_back({n.id, runtime_[i]->next_offset, runtime_[i]->next_line});
       } else if (n.sink && n.sink->can_resume()) {

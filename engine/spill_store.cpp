@@ -6,6 +6,7 @@
 #include <rocksdb/table.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -16,17 +17,17 @@ namespace {
 
 // Tuned for a 2-core machine that also runs the pipeline. Spilled state is rewritten often and
 // read back by point lookups:
-// - 2 × 16 MiB memtables bound write memory; a key read soon after it was spilled is served
-//   from them.
+// - two memtables of memory_limit / 32 each (1 to 16 MiB) bound write memory within the
+//   headroom of the limit; a key read soon after it was spilled is served from them.
 // - a 10-bit Bloom filter per table keeps a lookup to about one table read;
 // - LZ4 (cheapest codec on CPU) roughly halves the bytes written;
 // - two background jobs: one flush and one compaction at a time;
 // - no WAL and no fsync: a crash loses the spill, never state (the checkpoint has it).
-rocksdb::Options spill_options() {
+rocksdb::Options spill_options(uint64_t memory_limit) {
   rocksdb::Options options;
   options.create_if_missing = true;
   options.max_background_jobs = 2;
-  options.write_buffer_size = 16 << 20;
+  options.write_buffer_size = std::clamp<uint64_t>(memory_limit / 32, 1 << 20, 16 << 20);
   options.max_write_buffer_number = 2;
   options.compression = rocksdb::kLZ4Compression;
   options.keep_log_file_num = 1;
@@ -94,14 +95,16 @@ void SpillTable::get(std::span<const uint64_t> ids, std::vector<std::string>& va
   keys_read_ += ids.size();
 }
 
-Result<std::unique_ptr<SpillStore>> SpillStore::open(const std::string& dir, bool temporary) {
+Result<std::unique_ptr<SpillStore>> SpillStore::open(const std::string& dir, bool temporary,
+                                                     uint64_t memory_limit) {
   std::error_code ec;
   std::filesystem::remove_all(dir, ec);
   if (ec) return Status::error("cannot clear the spill directory " + dir + ": " + ec.message());
   std::filesystem::create_directories(std::filesystem::path(dir).parent_path(), ec);
   std::unique_ptr<SpillStore> store(new SpillStore());
   rocksdb::DB* raw = nullptr;
-  rocksdb::Status st = rocksdb::DB::Open(spill_options(), dir, &raw);
+  store->options_ = std::make_unique<rocksdb::Options>(spill_options(memory_limit));
+  rocksdb::Status st = rocksdb::DB::Open(*store->options_, dir, &raw);
   if (!st.ok()) return Status::error("cannot open the spill store " + dir + ": " + st.ToString());
   store->db_.reset(raw);
   store->dir_ = dir;
@@ -126,7 +129,7 @@ Result<std::unique_ptr<SpillTable>> SpillStore::table(const std::string& kind,
     if (f->GetName() == kind) family = f;
   }
   if (family == nullptr) {
-    rocksdb::Status st = db_->CreateColumnFamily(spill_options(), kind, &family);
+    rocksdb::Status st = db_->CreateColumnFamily(*options_, kind, &family);
     if (!st.ok()) return Status::error("cannot create spill family " + kind + ": " + st.ToString());
     families_.push_back(family);
   }

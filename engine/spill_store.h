@@ -24,6 +24,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+struct Options;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -63,8 +64,9 @@ class SpillStore {
  public:
   ~SpillStore();
   // Opens an empty store at `dir` (wiping what a previous run left there). With `temporary`, the
-  // directory is removed again at close.
-  static Result<std::unique_ptr<SpillStore>> open(const std::string& dir, bool temporary);
+  // directory is removed again at close. Its memtables are sized from state.memory_limit.
+  static Result<std::unique_ptr<SpillStore>> open(const std::string& dir, bool temporary,
+                                                  uint64_t memory_limit);
 
   // The table of operator `owner` in the column family `kind`, created on first use.
   Result<std::unique_ptr<SpillTable>> table(const std::string& kind, const std::string& owner);
@@ -76,6 +78,7 @@ class SpillStore {
 
  private:
   SpillStore() = default;
+  std::unique_ptr<rocksdb::Options> options_;
   std::unique_ptr<rocksdb::DB> db_;
   std::mutex families_mutex_;
   std::vector<rocksdb::ColumnFamilyHandle*> families_;

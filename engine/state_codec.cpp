@@ -37,9 +37,39 @@ void StateWriter::record(const Record& r) {
   }
 }
 
+bool StateReader::refill(size_t n) {
+  if (!source_ || failed_ || remaining() < n) return false;
+  std::string chunk;
+  while (in_.size() - pos_ < n) {
+    const Pull pulled = source_(chunk);
+    if (pulled != Pull::kChunk) {
+      failed_ = failed_ || pulled == Pull::kCorrupt;
+      source_ = nullptr;
+      return false;
+    }
+    buffer_.erase(0, pos_);
+    consumed_ += pos_;
+    pos_ = 0;
+    buffer_ += chunk;
+    in_ = buffer_;
+  }
+  return true;
+}
+
+bool StateReader::at_end() {
+  if (failed_ || remaining() != 0 || pos_ != in_.size()) return false;
+  if (!source_) return true;
+  std::string chunk;  // the source must have nothing more, and find its chunks intact
+  const Pull pulled = source_(chunk);
+  source_ = nullptr;
+  if (pulled == Pull::kEnd) return true;
+  failed_ = true;
+  return false;
+}
+
 std::string StateReader::str() {
   const uint64_t n = u64();
-  if (failed_ || in_.size() - pos_ < n) {
+  if (failed_ || remaining() < n || (in_.size() - pos_ < n && !refill(n))) {
     failed_ = true;
     return {};
   }
@@ -50,7 +80,7 @@ std::string StateReader::str() {
 
 uint64_t StateReader::count(size_t min_bytes) {
   const uint64_t n = u64();
-  if (failed_ || n > (in_.size() - pos_) / std::max<size_t>(min_bytes, 1)) {
+  if (failed_ || n > remaining() / std::max<size_t>(min_bytes, 1)) {
     failed_ = true;
     return 0;
   }

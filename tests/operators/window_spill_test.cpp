@@ -73,7 +73,7 @@ struct Run {
   Operator& op() { return op_of(*plan); }
 
   void spill(const TempDir& dir, const std::string& name, uint64_t budget_bytes) {
-    auto opened = SpillStore::open(dir.file(name), /*temporary=*/false);
+    auto opened = SpillStore::open(dir.file(name), /*temporary=*/false, 64 << 20);
     REQUIRE(opened.is_ok());
     store = std::move(opened.value());
     auto table = store->table("window", "op");
@@ -188,7 +188,7 @@ TEST_CASE("a checkpoint of a window with spilled keys restores them into a new s
 TEST_CASE("the spill store keeps each operator's keys apart and reads back what was flushed",
           "[spill]") {
   TempDir dir;
-  auto store = SpillStore::open(dir.file("s"), /*temporary=*/true);
+  auto store = SpillStore::open(dir.file("s"), /*temporary=*/true, 64 << 20);
   REQUIRE(store.is_ok());
   auto a = store.value()->table("window", "a");
   auto b = store.value()->table("window", "b");
