@@ -7,7 +7,8 @@
 #   P2  license_state -> hourly gauge window -> threshold (vs roofline mode 1)
 #   P3  pipelines/olicense-monitoring.yaml, all of it
 #   P4  priority latency: bulk over TCP at saturation + a trickle of server_down in a priority lane
-#   P5  high cardinality: an hourly window per (user, host, feature, project)
+#   P5  high cardinality: a daily window per (user, host) over USERS × 300 keys in random order,
+#       memory_limit 512 MiB (and, as P5mem, the same with the limit out of reach)
 #   P6  parse -> keyed 1 h window, count and max per (server, feature) -> file (vs mode 0)
 #   TCP P1 fed over 4 TCP connections by bench/tcp_load, a separate process
 #
@@ -32,6 +33,17 @@ g++ -O3 -march=native -std=c++20 "$baseline/roofline.cpp" -o roofline -lsimdjson
 "$licflow" generate --users "$users" --days "$days" --out-of-order 5s > events.jsonl
 events=$(wc -l < events.jsonl)
 size=$(du -h events.jsonl | cut -f1)
+# P5's input: USERS × 300 distinct (user, host) keys, each checked out twice, in an order that
+# scatters every key's two events across one UTC day.
+hc_keys=$((users * 300))
+awk -v keys="$hc_keys" 'BEGIN {
+  t0 = 1795046400000; n = 2 * keys
+  for (i = 0; i < n; i++) {
+    k = (i * 7919) % keys
+    printf "{\"ts\":%.0f,\"type\":\"checkout\",\"server\":\"lic-%d\",\"feature\":\"f%d\",\"user\":\"u%d\",\"host\":\"ws-%d\",\"count\":%d}\n",
+      t0 + int(i * 86000000 / n), k % 3, k % 40, k, k % 5000, 1 + k % 4
+  }
+}' > high_cardinality.jsonl
 
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}'; }
@@ -63,10 +75,11 @@ latency_ms() {
 }
 
 # One licflow run: prints "events_per_s peak_rss_mib" and leaves metrics.prom.
-run_licflow() {  # pipeline threads
+run_licflow() {  # pipeline threads [input]
   rm -rf bench-out licflow-data
   mkdir -p bench-out
-  "$licflow" run "$1" --input events.jsonl --threads "$2" --metrics-file metrics.prom 2> run.err
+  "$licflow" run "$1" --input "${3:-events.jsonl}" --threads "$2" --metrics-file metrics.prom \
+    2> run.err
   local rate rss
   rate=$(sed -nE 's/.*\(([0-9]+) events\/s\).*/\1/p' run.err)
   rss=$(sed -nE 's/.*peak memory \(RSS\) ([0-9.]+) MiB.*/\1/p' run.err)
@@ -74,10 +87,10 @@ run_licflow() {  # pipeline threads
 }
 
 declare -A rate rss p50 p99 p999
-measure() {  # name pipeline sink threads
+measure() {  # name pipeline sink threads [input]
   local rates=() rsses=()
   for _ in $(seq "$reps"); do
-    read -r r m < <(run_licflow "$2" "$4")
+    read -r r m < <(run_licflow "$2" "$4" "${5:-events.jsonl}")
     rates+=("$r")
     rsses+=("$m")
   done
@@ -94,11 +107,15 @@ r0=$(printf '%s\n' "${r0s[@]}" | median)
 r1=$(printf '%s\n' "${r1s[@]}" | median)
 
 bp=$root/bench/pipelines
+sed -e 's/memory_limit: 512MiB/memory_limit: 64GiB/' "$bp/p5_high_cardinality.yaml" > p5_in_memory.yaml
+declare -A spilled
 for t in 1 2; do
   measure P1 "$bp/p1_filter.yaml" out "$t"
   measure P2 "$bp/p2_state_window_threshold.yaml" windows "$t"
   measure P3 "$root/pipelines/olicense-monitoring.yaml" alerts_file "$t"
-  measure P5 "$bp/p5_high_cardinality.yaml" out "$t"
+  measure P5 "$bp/p5_high_cardinality.yaml" out "$t" high_cardinality.jsonl
+  spilled[$t]=$(sed -nE 's/^licflow_operator_state_keys\{operator="per_user",location="rocksdb"\} ([0-9]+)/\1/p' metrics.prom)
+  measure P5mem p5_in_memory.yaml out "$t" high_cardinality.jsonl
   measure P6 "$bp/p6_keyed_window.yaml" out "$t"
 done
 
@@ -154,7 +171,7 @@ cd "$root"
   echo
   echo "| workload | threads | events/s | vs mode 0 | vs mode 1 | p50 ms | p99 ms | p99.9 ms | peak RSS MiB |"
   echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
-  for w in P1 P2 P3 P5 P6 TCP P4; do
+  for w in P1 P2 P3 P5 P5mem P6 TCP P4; do
     for t in 1 2; do
       echo "| $w | $t | ${rate[$w/$t]} | $(ratio "${rate[$w/$t]}" "$r0") | $(ratio "${rate[$w/$t]}" "$r1") | ${p50[$w/$t]} | ${p99[$w/$t]} | ${p999[$w/$t]} | ${rss[$w/$t]} |"
     done
@@ -162,6 +179,10 @@ cd "$root"
   for t in 1 2; do
     echo "| P4 bulk records | $t | | | | ${p50[P4bulk/$t]} | ${p99[P4bulk/$t]} | ${p999[P4bulk/$t]} | |"
   done
+  echo
+  echo "P5 runs on its own input: $hc_keys (user, host) keys, $((2 * hc_keys)) events in random key"
+  echo "order over one day, with memory_limit 512 MiB; at the end of the 2-thread run ${spilled[2]:-0}"
+  echo "keys were in RocksDB. P5mem is the same run with the limit out of reach (everything in memory)."
   echo
   echo "P4's rows: the priority lane's server_down records (sent every 5 ms on their own connection"
   echo "while 4 connections saturate the node) and, below, the bulk records of the same run. TCP and"
@@ -176,6 +197,6 @@ cd "$root"
   target "P1, 2 threads ≥ 1.7× 1 thread" "$(ratio "${rate[P1/2]}" "${rate[P1/1]}")" 1.7
   target "TCP ingest ≥ 1 M events/s (2 threads, M events/s)" "$(ratio "${rate[TCP/2]}" 1000000)" 1
   echo "| P4 priority p99 < 1 ms while bulk saturates (2 threads, ms) | ${p99[P4/2]} | $(awk -v p="${p99[P4/2]}" 'BEGIN {print (p != "" && p + 0 < 1 ? "yes" : "no")}') |"
-  echo "| P5 RSS within 1.5× memory_limit | ${rss[P5/2]} MiB | no: memory_limit is not enforced yet |"
+  echo "| P5 RSS within 1.5× memory_limit (768 MiB) at $hc_keys keys (2 threads, MiB) | ${rss[P5/2]} | $(awk -v r="${rss[P5/2]}" 'BEGIN {print (r != "" && r + 0 <= 768 ? "yes" : "no")}') |"
 } > "$results"
 cat "$results"

@@ -12,9 +12,27 @@ TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t 
 
 void TimeOrderedOperator::emit(size_t port, Record record) {
   pending_[port].push_back(std::move(record));
+  // A watermark may fire millions of windows at once: they leave in batches as they come, not
+  // all at the end of the call. These batches carry the watermark already sent, which is
+  // always safe: it promises nothing new.
+  if (pending_[port].size() >= kMaxBatchRecords && out_ != nullptr) {
+    send(port, *out_, sent_watermark_, credit_);
+  }
+}
+
+void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
+                               const std::shared_ptr<void>& credit) {
+  Batch b;
+  b.records.swap(pending_[port]);
+  b.watermark = watermark;
+  b.idle = inputs_.all_idle();
+  b.credit = credit;
+  out.emit(port, std::move(b));
 }
 
 void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {
+  out_ = &out;
+  credit_ = batch->credit;
   const std::vector<Record>& records = batch->records;
   before_batch(records);
   // Every record is judged against the watermark from before the batch (SPEC §2).
@@ -71,6 +89,8 @@ void TimeOrderedOperator::release_up_to(int64_t time) {
 }
 
 void TimeOrderedOperator::finish(Emitter& out) {
+  out_ = &out;
+  credit_ = nullptr;
   if (max_ts_ > watermark_) watermark_ = max_ts_;
   if (watermark_ != kMinTime) release_up_to(watermark_);
   on_end_of_input();
@@ -110,14 +130,10 @@ void TimeOrderedOperator::load_state(StateReader& in) {
 }
 
 void TimeOrderedOperator::flush(Emitter& out, const std::shared_ptr<void>& credit) {
-  for (size_t port = 0; port < pending_.size(); ++port) {
-    Batch b;
-    b.records.swap(pending_[port]);
-    b.watermark = watermark_;
-    b.idle = inputs_.all_idle();
-    b.credit = credit;
-    out.emit(port, std::move(b));
-  }
+  for (size_t port = 0; port < pending_.size(); ++port) send(port, out, watermark_, credit);
+  sent_watermark_ = watermark_;
+  out_ = nullptr;
+  credit_ = nullptr;
 }
 
 }  // namespace licflow

@@ -10,7 +10,7 @@
 // - End of input: the watermark advances to the largest ts received, everything held is
 //   processed, then on_end_of_input().
 // Records are emitted one at a time through emit() and leave as one batch per port per call,
-// carrying the operator's watermark.
+// carrying the operator's watermark (and, past kMaxBatchRecords, in batches along the way).
 //
 // Threading: as Operator — one thread at a time per instance.
 #pragma once
@@ -75,6 +75,9 @@ class TimeOrderedOperator : public Operator {
   // The same, then on_time(time).
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
+  void send(size_t port, Emitter& out, int64_t watermark, const std::shared_ptr<void>& credit);
+
+  static constexpr size_t kMaxBatchRecords = 4096;
 
   InputWatermarks inputs_;
   int64_t watermark_ = kMinTime;
@@ -83,6 +86,10 @@ class TimeOrderedOperator : public Operator {
   std::priority_queue<Held, std::vector<Held>, Later> held_;
   std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
+  int64_t sent_watermark_ = kMinTime;         // the watermark of the last batches sent
+  // While process() or finish() runs: where and with which credit batches go.
+  Emitter* out_ = nullptr;
+  std::shared_ptr<void> credit_;
 };
 
 }  // namespace licflow
