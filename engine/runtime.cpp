@@ -270,11 +270,7 @@ class Runner {
     if (!store.is_ok()) return store.status();
     spill_ = std::move(store.value());
     const uint64_t budget = plan_.state.memory_limit_bytes / 2 / spilling.size();
-    for (PlanNode* n : spilling) {
-      auto table = spill_->table(n->op->spill_kind(), n->id);
-      if (!table.is_ok()) return table.status();
-      n->op->enable_spill(std::move(table.value()), budget);
-    }
+    for (PlanNode* n : spilling) RETURN_IF_ERROR(n->op->enable_spill(*spill_, n->id, budget));
     return Status::ok();
   }
 

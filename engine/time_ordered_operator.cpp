@@ -30,14 +30,22 @@ void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
   out.emit(port, std::move(b));
 }
 
-void TimeOrderedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {
+void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
+                                           const std::vector<uint32_t>* selection, Emitter& out) {
   out_ = &out;
   credit_ = batch->credit;
   const std::vector<Record>& records = batch->records;
-  before_batch(records);
+  const SelectedRecords selected(records, selection);
+  before_batch(selected);
+  // A partition still sees the whole batch's largest ts: end of input advances every partition
+  // to the largest ts received (SPEC §2), not to that of its own keys.
+  if (selection != nullptr) {
+    for (const Record& r : records) max_ts_ = std::max(max_ts_, r.ts);
+  }
   // Every record is judged against the watermark from before the batch (SPEC §2).
   on_time_.clear();
-  for (uint32_t i = 0; i < records.size(); ++i) {
+  for (size_t k = 0; k < selected.size(); ++k) {
+    const uint32_t i = selected.index(k);
     const Record& r = records[i];
     max_ts_ = std::max(max_ts_, r.ts);
     if (r.ts < watermark_) {

@@ -22,9 +22,50 @@
 
 namespace licflow {
 
+// The records of a batch one operator instance processes: all of them, or those at the indexes
+// of `selection` (a partition's share, see operators/partitioned.h).
+class SelectedRecords {
+ public:
+  SelectedRecords(const std::vector<Record>& records, const std::vector<uint32_t>* selection)
+      : records_(records), selection_(selection) {}
+  size_t size() const { return selection_ ? selection_->size() : records_.size(); }
+  // The index in the batch of the i-th selected record.
+  uint32_t index(size_t i) const {
+    return selection_ ? (*selection_)[i] : static_cast<uint32_t>(i);
+  }
+  const Record& operator[](size_t i) const { return records_[index(i)]; }
+
+  class Iterator {
+   public:
+    Iterator(const SelectedRecords& s, size_t i) : s_(s), i_(i) {}
+    const Record& operator*() const { return s_[i_]; }
+    Iterator& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const Iterator& o) const { return i_ != o.i_; }
+
+   private:
+    const SelectedRecords& s_;
+    size_t i_;
+  };
+  Iterator begin() const { return {*this, 0}; }
+  Iterator end() const { return {*this, size()}; }
+
+ private:
+  const std::vector<Record>& records_;
+  const std::vector<uint32_t>* selection_;
+};
+
 class TimeOrderedOperator : public Operator {
  public:
-  void process(size_t input, const BatchPtr& batch, Emitter& out) final;
+  void process(size_t input, const BatchPtr& batch, Emitter& out) final {
+    process_selected(input, batch, nullptr, out);
+  }
+  // Processes the records of `batch` at the indexes of `selection` (all when null) and the
+  // batch's watermark.
+  void process_selected(size_t input, const BatchPtr& batch,
+                        const std::vector<uint32_t>* selection, Emitter& out);
   void finish(Emitter& out) final;
 
   // Checkpoints: the watermarks, the held records and arrival numbering, then the subclass's
@@ -43,7 +84,7 @@ class TimeOrderedOperator : public Operator {
   virtual void on_end_of_input() {}
   // Around each input batch: a subclass whose state may be spilled loads the batch's cold keys
   // in one read before, and settles its memory after (engine/keyed_state.h).
-  virtual void before_batch(const std::vector<Record>& records) {}
+  virtual void before_batch(const SelectedRecords& records) {}
   virtual void after_batch() {}
   // The subclass's own state, for checkpoints (see Operator::save_state). A subclass that
   // implements them also returns true from checkpointable().

@@ -23,7 +23,7 @@ class Emitter {
   virtual void emit(size_t port, BatchPtr batch) = 0;
   // A new batch inherits the ingest time of the input being processed, so the sinks' latency
   // histograms measure from the read of the chunk that caused the output.
-  void emit(size_t port, Batch&& batch) {
+  virtual void emit(size_t port, Batch&& batch) {
     if (batch.ingest_ns == 0) batch.ingest_ns = ingest_ns_;
     emit(port, std::make_shared<const Batch>(std::move(batch)));
   }
@@ -58,10 +58,12 @@ class Operator {
 
   // SPEC §7 "colder state lives in RocksDB": an operator with keyed state names the kind of it
   // (the spill store's column family, e.g. "window"); the runtime then calls enable_spill once,
-  // before load_state and the first batch, with the table its cold keys go to and the bytes of
-  // state.memory_limit it may keep in memory.
+  // before load_state and the first batch, with the store its cold keys go to (under `owner`,
+  // its id) and the bytes of state.memory_limit it may keep in memory.
   virtual const char* spill_kind() const { return nullptr; }
-  virtual void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget_bytes) {}
+  virtual Status enable_spill(SpillStore& store, const std::string& owner, uint64_t budget_bytes) {
+    return Status::ok();
+  }
 
   // Keyed state, as last published by the operator (for /metrics, from other threads).
   struct StateFootprint {

@@ -33,6 +33,7 @@
 #include "engine/time_ordered_operator.h"
 #include "operators/aggregates.h"
 #include "operators/key.h"
+#include "operators/partitioned.h"
 #include "operators/registry.h"
 
 namespace licflow {
@@ -190,8 +191,12 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   const char* spill_kind() const override { return "window"; }
-  void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget_bytes) override {
-    state_.keys.enable_spill(std::move(table), budget_bytes);
+  Status enable_spill(SpillStore& store, const std::string& owner,
+                      uint64_t budget_bytes) override {
+    auto table = store.table(spill_kind(), owner);
+    if (!table.is_ok()) return table.status();
+    state_.keys.enable_spill(std::move(table.value()), budget_bytes);
+    return Status::ok();
   }
 
  private:
@@ -311,7 +316,7 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // Loads the batch's spilled keys in one read, before its records are processed.
-  void before_batch(const std::vector<Record>& records) override {
+  void before_batch(const SelectedRecords& records) override {
     if (!state_.keys.any_spilled()) return;
     batch_keys_.clear();
     for (const Record& r : records) {
@@ -533,7 +538,7 @@ class WindowOperator final : public TimeOrderedOperator {
 
   const KeyStateCodec codec_{options_, accumulated_, gauge_fields_};
   // Timers take about 2 × 4 bytes per key in fire_at and drop_at.
-  WindowState state_{KeyedState<KeyState>(codec_, 8)};
+  WindowState state_{KeyedState<KeyState>(codec_, 8), {}, {}};
   int64_t fired_until_ = kMinTime;  // windows ending at or before it were emitted
 
   // Scratch reused from record to record.
@@ -606,7 +611,13 @@ std::unique_ptr<Operator> make_window(NodeConfig& config) {
   if (config.failed()) return nullptr;
   options.size_ms = *size;
   options.slide_ms = *slide;
-  return std::make_unique<WindowOperator>(std::move(options));
+  if (options.key_names.empty()) return std::make_unique<WindowOperator>(std::move(options));
+  // Keyed: the keys are shared among partitions that run in parallel.
+  std::vector<std::unique_ptr<TimeOrderedOperator>> parts;
+  for (size_t k = 0; k < PartitionedOperator::kPartitions; ++k) {
+    parts.push_back(std::make_unique<WindowOperator>(options));
+  }
+  return std::make_unique<PartitionedOperator>(std::move(parts), KeyFields(options.key_names));
 }
 
 }  // namespace licflow

@@ -39,7 +39,7 @@ struct Harness {
                      spec);
   }
   Operator& op() { return *plan->nodes[1].op; }
-  uint64_t late_count() { return dynamic_cast<TimeOrderedOperator&>(op()).late_records(); }
+  uint64_t late_count() { return op().late_records(); }
 
   // Feeds JSON lines as one batch whose watermark is `watermark`.
   void feed(const std::string& jsonl, int64_t watermark) {
@@ -491,15 +491,29 @@ TEST_CASE("end of input emits every window still open, with ts = window_end",
   CHECK(h.windows()[1].ts == at("10:00"));
 }
 
-TEST_CASE("windows closing together come out by window_end, then keys in first-seen order",
+TEST_CASE("windows closing together come out by window_end; within one, keys in a fixed order",
           "[window][spec-5]") {
-  Harness h("    key: [k]\n    size: 1h\n    slide: 30m\n    aggregates: {n: count()}\n");
-  h.feed(ev("09:10", R"("k":"z")") + ev("09:20", R"("k":"a")") + ev("09:40", R"("k":"m")"),
-         kMinTime);
+  // SPEC leaves the order across keys open. Within a window_end, keys come by partition (a hash
+  // of the key, operators/partitioned.h) and then first seen: the same order on every run,
+  // whatever --threads is.
+  const std::string config = "    key: [k]\n    size: 1h\n    slide: 30m\n    aggregates: {n: count()}\n";
+  const std::string input = ev("09:10", R"("k":"z")") + ev("09:20", R"("k":"a")") +
+                            ev("09:40", R"("k":"m")");
+  Harness h(config);
+  h.feed(input, kMinTime);
   h.feed("", at("11:00"));
-  CHECK(h.shown() == Lines{R"(08:30 k="z" n=1 revision=0)", R"(08:30 k="a" n=1 revision=0)",
-                           R"(09:00 k="z" n=1 revision=0)", R"(09:00 k="a" n=1 revision=0)",
-                           R"(09:00 k="m" n=1 revision=0)", R"(09:30 k="m" n=1 revision=0)"});
+  const Lines shown = h.shown();
+  REQUIRE(shown.size() == 6);
+  CHECK(sorted(Lines(shown.begin(), shown.begin() + 2)) ==
+        Lines{R"(08:30 k="a" n=1 revision=0)", R"(08:30 k="z" n=1 revision=0)"});
+  CHECK(sorted(Lines(shown.begin() + 2, shown.begin() + 5)) ==
+        Lines{R"(09:00 k="a" n=1 revision=0)", R"(09:00 k="m" n=1 revision=0)",
+              R"(09:00 k="z" n=1 revision=0)"});
+  CHECK(shown[5] == R"(09:30 k="m" n=1 revision=0)");
+  Harness again(config);
+  again.feed(input, kMinTime);
+  again.feed("", at("11:00"));
+  CHECK(again.shown() == shown);
 }
 
 TEST_CASE("records lacking a key field are skipped and counted; a present null is a key",

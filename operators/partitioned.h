@@ -1,0 +1,71 @@
+// PartitionedOperator: keyed work shared by the cores (Flink's key groups, Kafka Streams'
+// partitions). A keyed time-ordered operator is built kPartitions times; each input record goes
+// to the instance its key hashes to, and the instances process their shares of a batch in
+// parallel (oneTBB tasks), each also seeing the batch's watermark, so each runs exactly the
+// SPEC's rules for its keys.
+//
+// - The number of partitions is fixed, not the thread count: checkpoints and output do not
+//   depend on --threads. A record lacking a key field goes to partition 0, which counts it.
+// - Output: per port, the instances' records merged by ts (ties in partition order, each
+//   instance's own order kept, so a key's records keep theirs), carrying the watermark already
+//   sent; then one batch per port with the new watermark. So no record is ever behind a
+//   watermark sent before it. Across keys, records of equal ts come in partition order, then
+//   first-seen order. An instance with a very long output (a watermark firing millions of
+//   windows) sends it along the way, under a lock, rather than hold it.
+// - Checkpoints: the partitions' states in order, each streamed.
+//
+// Threading: as Operator — the runtime calls it from one thread at a time; inside a call the
+// instances run concurrently, each on its own state.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "engine/time_ordered_operator.h"
+#include "operators/key.h"
+
+namespace licflow {
+
+class PartitionedOperator final : public Operator {
+ public:
+  static constexpr size_t kPartitions = 4;
+
+  // `parts`: kPartitions instances built from the same configuration; `key`: the fields whose
+  // values choose a record's partition.
+  PartitionedOperator(std::vector<std::unique_ptr<TimeOrderedOperator>> parts, KeyFields key);
+  ~PartitionedOperator() override;
+
+  void process(size_t input, const BatchPtr& batch, Emitter& out) override;
+  void finish(Emitter& out) override;
+  bool is_priority_port(size_t port) const override { return parts_[0]->is_priority_port(port); }
+
+  bool has_state() const override { return true; }
+  bool checkpointable() const override { return parts_[0]->checkpointable(); }
+  void save_state(StateWriter& out) const override;
+  void load_state(StateReader& in) override;
+
+  const char* spill_kind() const override { return parts_[0]->spill_kind(); }
+  Status enable_spill(SpillStore& store, const std::string& owner, uint64_t budget_bytes) override;
+
+ private:
+  class PartEmitter;
+  // Runs `work(k)` for every partition in parallel, then sends what they emitted to `out`.
+  template <typename Work>
+  void run_parts(Emitter& out, Work work);
+  void merge_into(Emitter& out, size_t port);
+  void publish_counters();
+
+  std::vector<std::unique_ptr<TimeOrderedOperator>> parts_;
+  std::mutex forward_lock_;  // early forwarding of long outputs, from the instances' tasks
+  std::vector<std::unique_ptr<PartEmitter>> emitters_;
+  const KeyFields key_;
+  int64_t sent_watermark_ = kMinTime;
+  uint64_t dropped_seen_ = 0;
+  uint64_t late_seen_ = 0;
+  // Scratch: per partition, the indexes of its records in the current batch.
+  std::vector<std::vector<uint32_t>> selections_;
+  std::string scratch_;
+};
+
+}  // namespace licflow
