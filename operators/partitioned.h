@@ -11,7 +11,8 @@
 //   sent; then one batch per port with the new watermark. So no record is ever behind a
 //   watermark sent before it. Across keys, records of equal ts come in partition order, then
 //   first-seen order. An instance with a very long output (a watermark firing millions of
-//   windows) sends it along the way, under a lock, rather than hold it.
+//   windows) sends it along the way, under a lock, rather than hold it; the order across
+//   partitions of such an output then varies from run to run (SPEC leaves it open).
 // - Checkpoints: the partitions' states in order, each streamed.
 //
 // Threading: as Operator — the runtime calls it from one thread at a time; inside a call the
