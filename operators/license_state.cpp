@@ -13,10 +13,15 @@
 // - license_exhausted / license_available are edge-triggered on `available` crossing 0.
 // - `sessions` gets one record per closed checkout.
 // - Late records are applied at once, and everything they cause is marked "late": true.
+// - Per-feature state beyond the operator's share of state.memory_limit is spilled to RocksDB
+//   (engine/keyed_state.h); each server's feature list, one name per feature, stays in memory.
 #include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
+#include <vector>
 
+#include "engine/keyed_state.h"
 #include "engine/time_format.h"
 #include "engine/time_ordered_operator.h"
 #include "operators/registry.h"
@@ -80,6 +85,107 @@ struct FeatureState {
   std::unordered_map<std::string, std::multiset<int64_t>> holders;  // dup_group only
 };
 
+// server -> the names of its features, in the order server_down closes them.
+using ServerFeatures = std::unordered_map<std::string, std::set<std::string>>;
+
+constexpr size_t kAllocation = 16;  // the allocator's overhead per block
+
+// Heap bytes of a string that outgrew its inline buffer.
+size_t string_heap(const std::string& s) {
+  return s.capacity() > 15 ? s.capacity() + kAllocation : 0;
+}
+
+// How a (server, feature) state is checkpointed and spilled, and weighed against
+// state.memory_limit: its counters and open checkouts, oldest first. The handle, user/host and
+// dup_group indexes are rebuilt from the checkouts on load.
+class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
+ public:
+  // `next_arrival`: the operator's next arrival number, which every checkout's is below.
+  explicit FeatureStateCodec(const uint64_t& next_arrival) : next_arrival_(next_arrival) {}
+
+  // While a checkpoint loads, each loaded state's feature goes into `loaded`, where its server's
+  // feature list is rebuilt (a feature saved twice is refused); nullptr stops it.
+  void collect(ServerFeatures* loaded) { loaded_ = loaded; }
+
+  void save(const FeatureState& s, StateWriter& out) const override {
+    out.str(s.server);
+    out.str(s.feature);
+    out.u8(static_cast<uint8_t>(s.dup_group));
+    out.i64(s.in_use);
+    out.boolean(s.capacity.has_value());
+    out.i64(s.capacity.value_or(0));
+    out.i64(s.queued);
+    out.boolean(s.exhausted);
+    out.u64(s.open.size());
+    for (const auto& [order, c] : s.open) {
+      out.i64(order.first);
+      out.u64(order.second);
+      out.i64(c.count);
+      out.boolean(c.handle.has_value());
+      out.str(c.handle.value_or(""));
+      out.str(c.user_host);
+      out.str(c.holder);
+      for (const Value* v : {&c.user, &c.host, &c.group, &c.project}) out.value(*v);
+    }
+  }
+
+  void load(StateReader& in, FeatureState& s) const override {
+    s.server = in.str();
+    s.feature = in.str();
+    if (loaded_ != nullptr && !(*loaded_)[s.server].insert(s.feature).second) return in.fail();
+    const uint8_t dup_group = in.u8();
+    if (dup_group > static_cast<uint8_t>(DupGroup::kUserHost)) return in.fail();
+    s.dup_group = static_cast<DupGroup>(dup_group);
+    s.in_use = in.i64();
+    const bool has_capacity = in.boolean();
+    const int64_t capacity = in.i64();
+    if (has_capacity) s.capacity = capacity;
+    s.queued = in.i64();
+    s.exhausted = in.boolean();
+    for (uint64_t m = in.count(48); m > 0 && !in.failed(); --m) {
+      CheckoutOrder order{in.i64(), in.u64()};
+      Checkout c;
+      c.count = in.i64();
+      const bool has_handle = in.boolean();
+      std::string handle = in.str();
+      if (has_handle) c.handle = std::move(handle);
+      c.user_host = in.str();
+      c.holder = in.str();
+      for (Value* v : {&c.user, &c.host, &c.group, &c.project}) *v = in.value();
+      if (order.second >= next_arrival_ || s.open.count(order) > 0) return in.fail();
+      if (c.handle && !s.by_handle.emplace(*c.handle, order).second) return in.fail();
+      s.by_user_host[c.user_host].insert(order);
+      if (s.dup_group != DupGroup::kNone) s.holders[c.holder].insert(c.count);
+      s.open.emplace(order, std::move(c));
+    }
+  }
+
+  // O(1), since it runs for every state a batch touches: libstdc++'s nodes (a tree node has three
+  // links and a colour, a hash node a link and the key's cached hash) with a checkout's typical
+  // strings, rather than a walk over thousands of open checkouts.
+  size_t footprint(const FeatureState& s) const override {
+    constexpr size_t kTreeNode = 4 * sizeof(void*) + kAllocation;
+    constexpr size_t kHashNode = 2 * sizeof(void*) + kAllocation;
+    constexpr size_t kStrings = 96;  // user_host, holder, handle twice, beyond inline buffers
+    constexpr size_t kPerCheckout = kTreeNode + sizeof(std::pair<const CheckoutOrder, Checkout>) +
+                                    kHashNode + sizeof(std::pair<const std::string, CheckoutOrder>) +
+                                    kTreeNode + sizeof(CheckoutOrder) + kStrings;
+    constexpr size_t kPerHolder =
+        kHashNode + sizeof(std::pair<const std::string, std::multiset<int64_t>>) + 32;
+    constexpr size_t kPerUserHost =
+        kHashNode + sizeof(std::pair<const std::string, std::set<CheckoutOrder>>) + 32;
+    return sizeof(FeatureState) + string_heap(s.server) + string_heap(s.feature) +
+           (s.by_handle.bucket_count() + s.by_user_host.bucket_count() + s.holders.bucket_count()) *
+               sizeof(void*) +
+           s.open.size() * kPerCheckout + s.by_user_host.size() * kPerUserHost +
+           s.holders.size() * kPerHolder;
+  }
+
+ private:
+  const uint64_t& next_arrival_;
+  ServerFeatures* loaded_ = nullptr;
+};
+
 class LicenseState final : public TimeOrderedOperator {
  public:
   explicit LicenseState(const PipelineSettings& settings)
@@ -95,83 +201,97 @@ class LicenseState final : public TimeOrderedOperator {
   uint64_t duplicates() const { return duplicates_; }
   uint64_t unmatched_checkins() const { return unmatched_; }
 
-  // Checkpoints (SPEC §7): every (server, feature) state with its open checkouts, oldest first,
-  // and the counters. The handle, user/host and dup_group indexes and each server's feature list
-  // are rebuilt from them; output never depends on the order of the unordered maps.
+  const char* spill_kind() const override { return "license_state"; }
+  Status enable_spill(SpillStore& store, const std::string& owner,
+                      uint64_t budget_bytes) override {
+    auto table = store.table(spill_kind(), owner);
+    if (!table.is_ok()) return table.status();
+    states_.enable_spill(std::move(table.value()), budget_bytes);
+    return Status::ok();
+  }
+
+  // Checkpoints (SPEC §7): the counters, then every (server, feature) state with its open
+  // checkouts, oldest first (FeatureStateCodec), in first-seen order. The handle, user/host and
+  // dup_group indexes and each server's feature list are rebuilt from them; output never depends
+  // on the order of the unordered maps.
   bool checkpointable() const override { return true; }
 
   void save_operator_state(StateWriter& out) const override {
     out.u64(next_arrival_);
     out.u64(duplicates_);
     out.u64(unmatched_);
-    out.u64(states_.size());
-    for (const auto& [key, s] : states_) {
-      out.str(s.server);
-      out.str(s.feature);
-      out.u8(static_cast<uint8_t>(s.dup_group));
-      out.i64(s.in_use);
-      out.boolean(s.capacity.has_value());
-      out.i64(s.capacity.value_or(0));
-      out.i64(s.queued);
-      out.boolean(s.exhausted);
-      out.u64(s.open.size());
-      for (const auto& [order, c] : s.open) {
-        out.i64(order.first);
-        out.u64(order.second);
-        out.i64(c.count);
-        out.boolean(c.handle.has_value());
-        out.str(c.handle.value_or(""));
-        out.str(c.user_host);
-        out.str(c.holder);
-        for (const Value* v : {&c.user, &c.host, &c.group, &c.project}) out.value(*v);
-      }
-    }
+    states_.save(out);
   }
 
   void load_operator_state(StateReader& in) override {
     next_arrival_ = in.u64();
     duplicates_ = in.u64();
     unmatched_ = in.u64();
-    states_.clear();
     server_features_.clear();
-    for (uint64_t n = in.count(51); n > 0 && !in.failed(); --n) {
-      std::string server = in.str();
-      std::string feature = in.str();
-      const std::string key = server + '\0' + feature;
-      if (states_.count(key) > 0) return in.fail();
-      FeatureState& s = states_[key];
-      server_features_[server].insert(feature);
-      s.server = std::move(server);
-      s.feature = std::move(feature);
-      const uint8_t dup_group = in.u8();
-      if (dup_group > static_cast<uint8_t>(DupGroup::kUserHost)) return in.fail();
-      s.dup_group = static_cast<DupGroup>(dup_group);
-      s.in_use = in.i64();
-      const bool has_capacity = in.boolean();
-      const int64_t capacity = in.i64();
-      if (has_capacity) s.capacity = capacity;
-      s.queued = in.i64();
-      s.exhausted = in.boolean();
-      for (uint64_t m = in.count(48); m > 0 && !in.failed(); --m) {
-        CheckoutOrder order{in.i64(), in.u64()};
-        Checkout c;
-        c.count = in.i64();
-        const bool has_handle = in.boolean();
-        std::string handle = in.str();
-        if (has_handle) c.handle = std::move(handle);
-        c.user_host = in.str();
-        c.holder = in.str();
-        for (Value* v : {&c.user, &c.host, &c.group, &c.project}) *v = in.value();
-        if (order.second >= next_arrival_ || s.open.count(order) > 0) return in.fail();
-        if (c.handle && !s.by_handle.emplace(*c.handle, order).second) return in.fail();
-        s.by_user_host[c.user_host].insert(order);
-        if (s.dup_group != DupGroup::kNone) s.holders[c.holder].insert(c.count);
-        s.open.emplace(order, std::move(c));
-      }
+    {
+      Collecting collecting(codec_, server_features_);
+      states_.load(in);
     }
+    if (!in.failed() && !keys_match_states()) in.fail();
+    publish();
   }
 
  private:
+  // Points the codec at the server lists while a checkpoint loads, and away again however the
+  // load ends: the spilled keys loaded later are no new features.
+  struct Collecting {
+    Collecting(FeatureStateCodec& codec, ServerFeatures& into) : codec(codec) {
+      codec.collect(&into);
+    }
+    ~Collecting() { codec.collect(nullptr); }
+    FeatureStateCodec& codec;
+  };
+
+  // A checkpoint's keys are the bytes of its states' (server, feature): one differing would be
+  // found under the wrong name. Checked by hash, without loading the spilled states back.
+  bool keys_match_states() {
+    for (const auto& [server, features] : server_features_) {
+      for (const std::string& feature : features) {
+        batch_keys_.clear();
+        states_.candidates(key_of(server, feature), batch_keys_);
+        if (batch_keys_.empty()) return false;
+      }
+    }
+    return true;
+  }
+
+  // Loads the batch's spilled states in one read before its records are processed: the records'
+  // features, and every feature of a server going down.
+  void before_batch(const SelectedRecords& records) override {
+    if (!states_.any_spilled()) return;
+    batch_keys_.clear();
+    for (const Record& r : records) {
+      const Value* server = r.find(field::kServer);
+      const Value* feature = r.find(field::kFeature);
+      if (string_or_empty(r.find(field::kType)) == "server_down") {
+        auto features = server_features_.find(string_or_empty(server));
+        if (features == server_features_.end()) continue;
+        for (const std::string& name : features->second) {
+          states_.candidates(key_of(features->first, name), batch_keys_);
+        }
+      } else if (feature != nullptr && feature->is_string() && server != nullptr &&
+                 server->is_string()) {
+        states_.candidates(key_of(server->as_string(), feature->as_string()), batch_keys_);
+      }
+    }
+    states_.prefetch(batch_keys_);
+  }
+
+  void after_batch() override {
+    states_.settle();
+    publish();
+  }
+
+  void publish() {
+    publish_footprint(
+        {states_.size(), states_.hot_keys(), states_.hot_bytes() + states_.index_bytes()});
+  }
+
   void on_record(const Record& r) override { apply(r, false); }
   void on_late(const Record& r) override {
     count_late();
@@ -181,12 +301,11 @@ class LicenseState final : public TimeOrderedOperator {
   void apply(const Record& r, bool late) {
     late_ = late;
     uint64_t arrival = next_arrival_++;
-    const Value* type = r.find(field::kType);
-    const std::string& t = type != nullptr && type->is_string() ? type->as_string() : empty_;
+    const std::string& t = string_or_empty(r.find(field::kType));
     const Value* server = r.find(field::kServer);
     const Value* feature = r.find(field::kFeature);
     if (t == "server_down") {
-      on_server_down(r, server != nullptr && server->is_string() ? server->as_string() : empty_);
+      on_server_down(r, string_or_empty(server));
       return;
     }
     if (feature == nullptr || !feature->is_string() || server == nullptr || !server->is_string()) {
@@ -214,12 +333,23 @@ class LicenseState final : public TimeOrderedOperator {
     check_edges(s, r.ts);
   }
 
-  FeatureState& state_for(const std::string& server, const std::string& feature) {
+  const std::string& string_or_empty(const Value* v) const {
+    return v != nullptr && v->is_string() ? v->as_string() : empty_;
+  }
+
+  // The key of a (server, feature) state: server '\0' feature, in a scratch string.
+  const std::string& key_of(const std::string& server, const std::string& feature) {
     key_.assign(server).push_back('\0');
     key_.append(feature);
-    auto it = states_.find(key_);
-    if (it != states_.end()) return it->second;
-    FeatureState& s = states_[key_];
+    return key_;
+  }
+
+  // The state of (server, feature), created on first sight. Features are never forgotten: their
+  // capacity, queue and exhaustion outlive their checkouts.
+  FeatureState& state_for(const std::string& server, const std::string& feature) {
+    const std::string& key = key_of(server, feature);
+    if (std::optional<KeyId> id = states_.find(key)) return states_.at(*id);
+    FeatureState& s = states_.at(states_.add(key));
     s.server = server;
     s.feature = feature;
     if (auto c = inventory_capacity_.find(feature); c != inventory_capacity_.end()) {
@@ -411,21 +541,24 @@ class LicenseState final : public TimeOrderedOperator {
 
   std::unordered_map<std::string, int64_t> inventory_capacity_;
   std::unordered_map<std::string, DupGroup> dup_groups_;
-  std::unordered_map<std::string, FeatureState> states_;  // by server '\0' feature
-  std::unordered_map<std::string, std::set<std::string>> server_features_;
-  std::string key_;
-  const std::string empty_;
   uint64_t next_arrival_ = 0;
   uint64_t duplicates_ = 0;
   uint64_t unmatched_ = 0;
-  bool late_ = false;  // the record being applied is late
+  FeatureStateCodec codec_{next_arrival_};
+  // By server '\0' feature, in first-seen order; spilled beyond memory_limit. Each key also
+  // holds a name in server_features_: a set node of about 80 bytes.
+  KeyedState<FeatureState> states_{codec_, 80};
+  ServerFeatures server_features_;
+  std::string key_;
+  const std::string empty_;
+  bool late_ = false;              // the record being applied is late
+  std::vector<KeyId> batch_keys_;  // the keys of the batch being prefetched
 };
 
 }  // namespace
 
 std::unique_ptr<Operator> make_license_state(NodeConfig& config) {
   if (config.failed()) return nullptr;
-  // TODO(issue 3): spill cold feature state to RocksDB beyond state.memory_limit.
   return std::make_unique<LicenseState>(config.settings());
 }
 
