@@ -24,6 +24,7 @@
 #include "engine/keyed_state.h"
 #include "engine/time_format.h"
 #include "engine/time_ordered_operator.h"
+#include "operators/partitioned.h"
 #include "operators/registry.h"
 
 namespace licflow {
@@ -557,9 +558,15 @@ class LicenseState final : public TimeOrderedOperator {
 
 }  // namespace
 
+// Partitioned by server: everything a record touches — its feature's state, or, for server_down,
+// every feature of its server — lives in its server's partition.
 std::unique_ptr<Operator> make_license_state(NodeConfig& config) {
   if (config.failed()) return nullptr;
-  return std::make_unique<LicenseState>(config.settings());
+  std::vector<std::unique_ptr<TimeOrderedOperator>> parts;
+  for (size_t k = 0; k < PartitionedOperator::kPartitions; ++k) {
+    parts.push_back(std::make_unique<LicenseState>(config.settings()));
+  }
+  return std::make_unique<PartitionedOperator>(std::move(parts), KeyFields({"server"}));
 }
 
 }  // namespace licflow

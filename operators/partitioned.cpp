@@ -1,6 +1,7 @@
 #include "operators/partitioned.h"
 
 #include <oneapi/tbb/parallel_for.h>
+#include <oneapi/tbb/task_arena.h>
 
 #include <functional>
 #include <mutex>
@@ -82,30 +83,26 @@ PartitionedOperator::~PartitionedOperator() = default;
 
 template <typename Work>
 void PartitionedOperator::run_parts(Emitter& out, Work work) {
-  tbb::parallel_for(size_t{0}, parts_.size(), [&](size_t k) { work(k); });
-  int64_t watermark = kMinTime;
+  // Isolated: while it waits for the other partitions, this thread takes none of the graph's
+  // other tasks, which would hold up this (often the slowest) node behind unrelated work.
+  tbb::this_task_arena::isolate(
+      [&] { tbb::parallel_for(size_t{0}, parts_.size(), [&](size_t k) { work(k); }); });
+  int64_t watermark = sent_watermark_;
   bool idle = false;
   for (auto& e : emitters_) {
     watermark = std::max(watermark, e->last_watermark());
     idle = e->last_idle();
   }
-  for (size_t port = 0; port < ports().size(); ++port) merge_into(out, port);
+  // Every partition's records are in: the merged batch may carry the new watermark.
+  for (size_t port = 0; port < ports().size(); ++port) merge_into(out, port, watermark, idle);
   for (auto& e : emitters_) e->clear_held();
-  if (watermark > sent_watermark_) {
-    for (size_t port = 0; port < ports().size(); ++port) {
-      Batch b;
-      b.watermark = watermark;
-      b.idle = idle;
-      out.emit(port, std::move(b));
-    }
-    sent_watermark_ = watermark;
-  }
+  sent_watermark_ = watermark;
   publish_counters();
 }
 
 // The partitions' records of one port as one batch, merged by ts (ties: partition order) as one
 // instance would have emitted them, keeping each partition's own order.
-void PartitionedOperator::merge_into(Emitter& out, size_t port) {
+void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
   struct Cursor {
     std::vector<Batch>* batches;
     size_t batch = 0;
@@ -122,19 +119,18 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port) {
   std::vector<Cursor> cursors;
   size_t total = 0;
   Batch merged;
+  merged.watermark = watermark;
+  merged.idle = idle;
   for (auto& e : emitters_) {
     std::vector<Batch>& batches = e->held(port);
     if (batches.empty()) continue;
-    if (merged.records.empty() && merged.credit == nullptr) {
-      merged.watermark = batches.front().watermark;
-      merged.idle = batches.front().idle;
+    if (cursors.empty()) {
       merged.credit = batches.front().credit;
       merged.ingest_ns = batches.front().ingest_ns;
     }
     for (const Batch& b : batches) total += b.records.size();
     cursors.push_back({&batches});
   }
-  if (cursors.empty()) return;
   merged.records.reserve(total);
   while (true) {
     Cursor* best = nullptr;

@@ -6,10 +6,9 @@
 //
 // - The number of partitions is fixed, not the thread count: checkpoints and output do not
 //   depend on --threads. A record lacking a key field goes to partition 0, which counts it.
-// - Output: per port, the instances' records merged by ts (ties in partition order, each
-//   instance's own order kept, so a key's records keep theirs), carrying the watermark already
-//   sent; then one batch per port with the new watermark. So no record is ever behind a
-//   watermark sent before it. Across keys, records of equal ts come in partition order, then
+// - Output: per port, one batch: the instances' records merged by ts (ties in partition order,
+//   each instance's own order kept, so a key's records keep theirs), with the new watermark,
+//   which only now may leave: no record is ever behind a watermark sent before it. Across keys, records of equal ts come in partition order, then
 //   first-seen order. An instance with a very long output (a watermark firing millions of
 //   windows) sends it along the way, under a lock, rather than hold it; the order across
 //   partitions of such an output then varies from run to run (SPEC leaves it open).
@@ -54,7 +53,7 @@ class PartitionedOperator final : public Operator {
   // Runs `work(k)` for every partition in parallel, then sends what they emitted to `out`.
   template <typename Work>
   void run_parts(Emitter& out, Work work);
-  void merge_into(Emitter& out, size_t port);
+  void merge_into(Emitter& out, size_t port, int64_t watermark, bool idle);
   void publish_counters();
 
   std::vector<std::unique_ptr<TimeOrderedOperator>> parts_;
