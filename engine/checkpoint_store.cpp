@@ -221,7 +221,8 @@ StateWriter CheckpointStore::operator_writer(const std::string& id, uint64_t num
 void CheckpointStore::write_chunk(const std::string& id, PendingState& pending,
                                   std::string_view chunk) {
   StoredState& s = pending.stored;
-  rocksdb::Status st = db_->Put(rocksdb::WriteOptions(), chunk_key(id, s.generation, s.chunks), chunk);
+  rocksdb::Status st =
+      db_->Put(rocksdb::WriteOptions(), chunk_key(id, s.generation, s.chunks), chunk);
   if (!st.ok() && streaming_status_.is_ok()) {
     streaming_status_ = Status::error("writing the state of `" + id + "` to " + path_ + ": " +
                                       st.ToString());

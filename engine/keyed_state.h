@@ -5,14 +5,14 @@
 // back is a new key with a new number) and found by their encoded bytes (operators/key.h). A
 // key's state is hot (in memory) or spilled (its bytes in a SpillTable). An operator removes a
 // key whose state is empty again (e.g. a window key whose windows were all dropped), so memory
-// follows the live keys, not every key ever seen. Once the hot keys and the index outgrow the operator's share of the memory limit,
-// settle() evicts keys by CLOCK (second chance: a key used since the hand last passed is kept
-// once more) down to 3/4 of the share, in one batched write; at() loads a spilled key back, and
-// prefetch() loads many in one MultiGet, so RocksDB is called per batch and per cold key, never
-// per event of a hot key.
+// follows the live keys, not every key ever seen. Once the hot keys and the index outgrow the
+// operator's share of the memory limit, settle() evicts keys by CLOCK (second chance: a key used
+// since the hand last passed is kept once more) down to 3/4 of the share, in one batched write;
+// at() loads a spilled key back, and prefetch() loads many in one MultiGet, so RocksDB is called
+// per batch and per cold key, never per event of a hot key.
 //
 // What stays in memory per live key, hot or not: an index entry (hash -> number), a slot, and
-// what the operator keeps by number (e.g. window timers): about 100 bytes.
+// what the operator keeps by number (e.g. window timers): about 110 bytes.
 //
 // Memory accounting: a key's footprint (Codec::footprint) is charged when settle() sees it was
 // used since the last settle(); between two settle() calls the operator may exceed its share by
@@ -311,7 +311,9 @@ class KeyedState {
     h->encoded = in.str();
     codec_.load(in, h->state);
     if (in.failed() || !in.at_end()) {
-      if (trusted) throw std::runtime_error("spilled state of key " + std::to_string(id) + " is corrupt");
+      if (trusted) {
+        throw std::runtime_error("spilled state of key " + std::to_string(id) + " is corrupt");
+      }
       return false;
     }
     slot.hot = std::move(h);

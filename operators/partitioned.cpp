@@ -200,8 +200,8 @@ void PartitionedOperator::load_state(StateReader& in) {
 Status PartitionedOperator::enable_spill(SpillStore& store, const std::string& owner,
                                          uint64_t budget_bytes) {
   for (size_t k = 0; k < parts_.size(); ++k) {
-    RETURN_IF_ERROR(
-        parts_[k]->enable_spill(store, owner + "#" + std::to_string(k), budget_bytes / parts_.size()));
+    RETURN_IF_ERROR(parts_[k]->enable_spill(store, owner + "#" + std::to_string(k),
+                                            budget_bytes / parts_.size()));
   }
   return Status::ok();
 }
