@@ -8,7 +8,7 @@
 #   P3  pipelines/olicense-monitoring.yaml, all of it
 #   P4  priority latency: bulk over TCP at saturation + a trickle of server_down in a priority lane
 #   P5  high cardinality: a daily window per (user, host) over USERS × 300 keys in random order,
-#       memory_limit 512 MiB (and, as P5mem, the same with the limit out of reach)
+#       memory_limit 256 MiB (and, as P5mem, the same with the limit out of reach)
 #   P6  parse -> keyed 1 h window, count and max per (server, feature) -> file (vs mode 0)
 #   TCP P1 fed over 4 TCP connections by bench/tcp_load, a separate process
 #
@@ -107,7 +107,7 @@ r0=$(printf '%s\n' "${r0s[@]}" | median)
 r1=$(printf '%s\n' "${r1s[@]}" | median)
 
 bp=$root/bench/pipelines
-sed -e 's/memory_limit: 512MiB/memory_limit: 64GiB/' "$bp/p5_high_cardinality.yaml" > p5_in_memory.yaml
+sed -e 's/memory_limit: 256MiB/memory_limit: 64GiB/' "$bp/p5_high_cardinality.yaml" > p5_in_memory.yaml
 declare -A spilled
 for t in 1 2; do
   measure P1 "$bp/p1_filter.yaml" out "$t"
@@ -181,7 +181,7 @@ cd "$root"
   done
   echo
   echo "P5 runs on its own input: $hc_keys (user, host) keys, $((2 * hc_keys)) events in random key"
-  echo "order over one day, with memory_limit 512 MiB; at the end of the 2-thread run ${spilled[2]:-0}"
+  echo "order over one day, with memory_limit 256 MiB; at the end of the 2-thread run ${spilled[2]:-0}"
   echo "keys were in RocksDB. P5mem is the same run with the limit out of reach (everything in memory)."
   echo
   echo "P4's rows: the priority lane's server_down records (sent every 5 ms on their own connection"
@@ -197,6 +197,6 @@ cd "$root"
   target "P1, 2 threads ≥ 1.7× 1 thread" "$(ratio "${rate[P1/2]}" "${rate[P1/1]}")" 1.7
   target "TCP ingest ≥ 1 M events/s (2 threads, M events/s)" "$(ratio "${rate[TCP/2]}" 1000000)" 1
   echo "| P4 priority p99 < 1 ms while bulk saturates (2 threads, ms) | ${p99[P4/2]} | $(awk -v p="${p99[P4/2]}" 'BEGIN {print (p != "" && p + 0 < 1 ? "yes" : "no")}') |"
-  echo "| P5 RSS within 1.5× memory_limit (768 MiB) at $hc_keys keys (2 threads, MiB) | ${rss[P5/2]} | $(awk -v r="${rss[P5/2]}" 'BEGIN {print (r != "" && r + 0 <= 768 ? "yes" : "no")}') |"
+  echo "| P5 RSS within 1.5× memory_limit (384 MiB) at $hc_keys keys (2 threads, MiB) | ${rss[P5/2]} | $(awk -v r="${rss[P5/2]}" 'BEGIN {print (r != "" && r + 0 <= 384 ? "yes" : "no")}') |"
 } > "$results"
 cat "$results"

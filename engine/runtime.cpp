@@ -589,13 +589,25 @@ class Runner {
     using Emitter::emit;
     void emit(size_t port, BatchPtr batch) override {
       if (clamp_) batch = runner_.with_node_watermark(node_, std::move(batch));
+      const size_t records = batch->records.size();
       runner_.send(node_, port, std::move(batch));
+      // At end of input (the caller's thread, outside the graph's tasks) an operator may flush
+      // millions of records at once, with no source credit to hold it back: let the graph
+      // consume every kDrainRecords, so they do not pile up in front of the sinks.
+      if (drain_ && (unsent_ += records) >= kDrainRecords) {
+        runner_.graph_->wait_for_all();
+        unsent_ = 0;
+      }
     }
+    void drain_as_it_goes() { drain_ = true; }
 
    private:
+    static constexpr size_t kDrainRecords = 32 * 1024;
     Runner& runner_;
     size_t node_;
     bool clamp_;
+    bool drain_ = false;
+    size_t unsent_ = 0;
   };
 
   // SPEC §2 for operators with several inputs: what they send carries the minimum of their
@@ -668,6 +680,7 @@ class Runner {
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       if (!plan_.nodes[i].op) continue;
       NodeEmitter emitter(*this, i);
+      emitter.drain_as_it_goes();
       plan_.nodes[i].op->finish(emitter);
       graph_->wait_for_all();
     }

@@ -12,7 +12,7 @@ namespace licflow {
 // once it grows past kEarlyRecords.
 class PartitionedOperator::PartEmitter final : public Emitter {
  public:
-  static constexpr size_t kEarlyRecords = 64 * 1024;
+  static constexpr size_t kEarlyRecords = 8192;
 
   PartEmitter(std::mutex& lock, const int64_t& sent_watermark)
       : lock_(lock), sent_watermark_(sent_watermark) {}
@@ -160,9 +160,13 @@ void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
   });
 }
 
+// One partition after the other, on the caller's thread: end of input may flush a great many
+// records, which `out` may then hold back (the runtime drains the graph as they go), and that
+// must not happen inside a task.
 void PartitionedOperator::finish(Emitter& out) {
   for (auto& e : emitters_) e->begin(out, 0);
-  run_parts(out, [&](size_t k) { parts_[k]->finish(*emitters_[k]); });
+  for (size_t k = 0; k < parts_.size(); ++k) parts_[k]->finish(*emitters_[k]);
+  run_parts(out, [](size_t) {});
 }
 
 void PartitionedOperator::publish_counters() {

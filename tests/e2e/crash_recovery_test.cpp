@@ -1,7 +1,9 @@
 // SPEC §7: killing licflow with SIGKILL at any moment and running it again with the same pipeline
 // and state gives file outputs byte-for-byte, and history record-for-record, equal to an
-// uninterrupted run's. Checkpoints every
-// 50 ms make kills land before, between and during checkpoints.
+// uninterrupted run's. Checkpoints every 50 ms make kills land before, between and during
+// checkpoints. Run twice: with the state in memory, and with a memory_limit so small that most
+// keyed state lives in the spill store, where checkpoints stream it from — and the outputs of
+// the two must be the same too.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -34,7 +36,7 @@ pid_t start_run(const std::string& dir) {
     std::FILE* null = std::freopen("/dev/null", "w", stderr);
     (void)null;
     ::execl(kLicflow.c_str(), kLicflow.c_str(), "run", "crash.yaml", "--threads", "2",
-            static_cast<char*>(nullptr));
+            "--metrics-file", "metrics.prom", static_cast<char*>(nullptr));
     ::_exit(121);
   }
   return pid;
@@ -48,19 +50,45 @@ int wait_exit(pid_t pid) {
 
 }  // namespace
 
+// The keys the run that wrote `metrics` (Prometheus text) left in the spill store.
+uint64_t spilled_keys(const std::string& metrics) {
+  uint64_t total = 0;
+  const std::string marker = "location=\"rocksdb\"} ";
+  for (size_t at = metrics.find(marker); at != std::string::npos; at = metrics.find(marker, at + 1)) {
+    total += std::stoull(metrics.substr(at + marker.size()));
+  }
+  return total;
+}
+
 TEST_CASE("killed with SIGKILL at random points, a resumed run writes exactly the uninterrupted "
           "output", "[e2e][checkpoint][crash]") {
+  static std::string in_memory_live;  // the in-memory variant's live.jsonl
+  const std::string memory_limit = GENERATE(as<std::string>(), "512MiB", "1MiB");
+  INFO("memory_limit " << memory_limit);
   TempDir reference, crashed;
   auto gen = run_command(kLicflow + " generate --users 150 --days 10 --faults --out-of-order 15s > " +
                          reference.file("events.jsonl"));
   REQUIRE(gen.exit_code == 0);
   std::filesystem::copy_file(reference.file("events.jsonl"), crashed.file("events.jsonl"));
-  std::filesystem::copy_file(kPipeline, reference.file("crash.yaml"));
-  std::filesystem::copy_file(kPipeline, crashed.file("crash.yaml"));
+  std::string pipeline = read_file(kPipeline);
+  const std::string state_line = "checkpoint_interval: 50ms}";
+  REQUIRE(pipeline.find(state_line) != std::string::npos);
+  pipeline.replace(pipeline.find(state_line), state_line.size(),
+                   "checkpoint_interval: 50ms, memory_limit: " + memory_limit + "}");
+  write_file(reference.file("crash.yaml"), pipeline);
+  write_file(crashed.file("crash.yaml"), pipeline);
 
   // The uninterrupted run, and how long it takes here (sanitizer builds are slower).
   const auto begin = std::chrono::steady_clock::now();
   REQUIRE(wait_exit(start_run(reference.path().string())) == 0);
+  const uint64_t spilled = spilled_keys(read_file(reference.file("metrics.prom")));
+  if (memory_limit == "1MiB") {
+    CHECK(spilled > 100);
+    CHECK(read_file(reference.file("out/live.jsonl")) == in_memory_live);
+  } else {
+    CHECK(spilled == 0);
+    in_memory_live = read_file(reference.file("out/live.jsonl"));
+  }
   const auto full_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::steady_clock::now() - begin).count();
 
@@ -83,7 +111,8 @@ TEST_CASE("killed with SIGKILL at random points, a resumed run writes exactly th
   CHECK(kills >= 3);
 
   for (const char* file : {"live.jsonl", "sessions.jsonl", "hourly.csv", "sliding.jsonl",
-                           "busy.jsonl", "spikes.jsonl", "once.jsonl", "dead.jsonl"}) {
+                           "busy.jsonl", "spikes.jsonl", "once.jsonl", "per_user.jsonl",
+                           "dead.jsonl"}) {
     INFO(file);
     const std::string expected = read_file(reference.file(std::string("out/") + file));
     CHECK_FALSE(expected.empty());
