@@ -3,12 +3,15 @@
 # larger generated input once uninterrupted, then again killing it with SIGKILL at random moments
 # (checkpoints every 50 ms, so kills land before, between and during them) and resuming each
 # time, and compares every output file byte for byte and the history record for record.
-# Usage: bench/crash_soak.sh [USERS] [DAYS] [KILLS]   (default 1000 users, 28 days, 30 kills)
+# Usage: bench/crash_soak.sh [USERS] [DAYS] [KILLS] [MEMORY_LIMIT]
+#   (default 1000 users, 28 days, 30 kills, the pipeline's memory_limit; e.g. 2MiB to run with
+#   most keyed state spilled to RocksDB)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 users=${1:-1000}
 days=${2:-28}
 kills=${3:-30}
+memory_limit=${4:-}
 root=$(pwd)
 licflow=$root/build/licflow
 [[ -x $licflow ]] || .ci/setup build >&2
@@ -17,7 +20,14 @@ trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/reference" "$work/crashed"
 "$licflow" generate --users "$users" --days "$days" --faults --out-of-order 15s > "$work/reference/events.jsonl"
 cp "$work/reference/events.jsonl" "$work/crashed/events.jsonl"
-for d in reference crashed; do cp bench/pipelines/crash.yaml "$work/$d/crash.yaml"; done
+for d in reference crashed; do
+  if [[ -n $memory_limit ]]; then
+    sed -e "s/checkpoint_interval: 50ms}/checkpoint_interval: 50ms, memory_limit: $memory_limit}/" \
+      bench/pipelines/crash.yaml > "$work/$d/crash.yaml"
+  else
+    cp bench/pipelines/crash.yaml "$work/$d/crash.yaml"
+  fi
+done
 
 start=$(date +%s%N)
 (cd "$work/reference" && "$licflow" run crash.yaml 2>/dev/null)
