@@ -74,7 +74,6 @@ void SpillTable::put(uint64_t id, std::string_view bytes) {
 
 void SpillTable::flush() {
   if (pending_->Count() == 0) return;
-  bytes_written_ += pending_->GetDataSize();
   rocksdb::Status st = db_->Write(no_wal(), pending_.get());
   if (!st.ok()) fail("writing " + std::to_string(pending_->Count()) + " keys", st);
   pending_->Clear();
@@ -92,7 +91,6 @@ void SpillTable::get(std::span<const uint64_t> ids, std::vector<std::string>& va
   for (size_t i = 0; i < statuses.size(); ++i) {
     if (!statuses[i].ok()) fail("reading key " + std::to_string(ids[i]), statuses[i]);
   }
-  keys_read_ += ids.size();
 }
 
 Result<std::unique_ptr<SpillStore>> SpillStore::open(const std::string& dir, bool temporary,

@@ -44,9 +44,6 @@ class SpillTable {
   // The states of `ids` (each spilled and flushed before), in order. Throws as flush().
   void get(std::span<const uint64_t> ids, std::vector<std::string>& values);
 
-  uint64_t bytes_written() const { return bytes_written_; }
-  uint64_t keys_read() const { return keys_read_; }
-
  private:
   friend class SpillStore;
   SpillTable(rocksdb::DB* db, rocksdb::ColumnFamilyHandle* family, std::string owner);
@@ -56,8 +53,6 @@ class SpillTable {
   rocksdb::ColumnFamilyHandle* family_;
   std::string owner_;  // the operator id and a NUL: the prefix of its keys
   std::unique_ptr<rocksdb::WriteBatch> pending_;
-  uint64_t bytes_written_ = 0;
-  uint64_t keys_read_ = 0;
 };
 
 class SpillStore {
