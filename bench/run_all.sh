@@ -122,15 +122,19 @@ done
 # P4 and TCP ingest: licflow listens, tcp_load (another process) sends, then SIGTERM.
 printf '{"ts":%s,"type":"server_down","server":"lic-9"}\n' "$(head -1 events.jsonl |
   sed -E 's/.*"ts":([0-9]+).*/\1/')" > priority.jsonl
-tcp_run() {  # name pipeline threads port [priority line every ms]
+# P4's bulk input leaves out the generator's own server_down events: inside a 256 KiB bulk chunk
+# they travel at bulk speed until `route` picks them out, and the urgent sink's latency histogram
+# is to measure the trickle alone.
+grep -v '"type":"server_down"' events.jsonl > bulk.jsonl
+tcp_run() {  # name pipeline threads port input [priority line every ms]
   rm -rf bench-out
   mkdir -p bench-out
   "$licflow" run "$2" --threads "$3" --metrics-file metrics.prom 2> run.err &
   local pid=$!
-  if [[ $# -ge 5 ]]; then
-    "$root/build/tcp_load" "127.0.0.1:$4" events.jsonl 4 priority.jsonl "$5" > load.out
+  if [[ $# -ge 6 ]]; then
+    "$root/build/tcp_load" "127.0.0.1:$4" "$5" 4 priority.jsonl "$6" > load.out
   else
-    "$root/build/tcp_load" "127.0.0.1:$4" events.jsonl 4 > load.out
+    "$root/build/tcp_load" "127.0.0.1:$4" "$5" 4 > load.out
   fi
   sleep 1
   kill -TERM "$pid"
@@ -140,11 +144,11 @@ tcp_run() {  # name pipeline threads port [priority line every ms]
 }
 sed -e 's/type: stdin/type: tcp, listen: "127.0.0.1:7880"/' "$bp/p1_filter.yaml" > p1_tcp.yaml
 for t in 1 2; do
-  tcp_run TCP p1_tcp.yaml "$t" 7880
+  tcp_run TCP p1_tcp.yaml "$t" 7880 events.jsonl
   p50[TCP/$t]=$(latency_ms metrics.prom out 0.5)
   p99[TCP/$t]=$(latency_ms metrics.prom out 0.99)
   p999[TCP/$t]=$(latency_ms metrics.prom out 0.999)
-  tcp_run P4 "$bp/p4_priority.yaml" "$t" 7879 5
+  tcp_run P4 "$bp/p4_priority.yaml" "$t" 7879 bulk.jsonl 5
   p50[P4/$t]=$(latency_ms metrics.prom urgent_out 0.5)
   p99[P4/$t]=$(latency_ms metrics.prom urgent_out 0.99)
   p999[P4/$t]=$(latency_ms metrics.prom urgent_out 0.999)
@@ -185,8 +189,9 @@ cd "$root"
   echo "keys were in RocksDB. P5mem is the same run with the limit out of reach (everything in memory)."
   echo
   echo "P4's rows: the priority lane's server_down records (sent every 5 ms on their own connection"
-  echo "while 4 connections saturate the node) and, below, the bulk records of the same run. TCP and"
-  echo "P4 rates are tcp_load's send rates (a separate process), the rest licflow's own."
+  echo "while 4 connections saturate the node with the input minus its server_down events) and,"
+  echo "below, the bulk records of the same run. TCP and P4 rates are tcp_load's send rates (a"
+  echo "separate process), the rest licflow's own."
   echo
   echo "| target (issue 6) | measured | met |"
   echo "|---|---:|---|"

@@ -2,7 +2,9 @@
 // Chunks are the unit of parallel parsing; the runtime restores their order per source by `seq`.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -30,7 +32,21 @@ struct RawChunk {
   uint64_t next_line = 1;
   bool end = false;  // no data: the source has finished
   bool idle = false;  // no data: marks the source's stream idle (made by the runtime)
+  // No data: follows an express chunk, which carries no watermark progress, and carries the
+  // source's watermark downstream in the source's order (made by IngestQueue::push).
+  bool watermark_only = false;
   int64_t ingest_ns = 0;  // stamped by IngestQueue::push (steady clock, ns), before its wait
+  // An express chunk: a few lines from a live stream that went quiet (a trickle, not bulk) and
+  // has nothing else in flight. It runs at once on the reading thread, ahead of bulk work
+  // (engine/runtime.h); IngestQueue::push clears the flag when no express credit is free.
+  bool express = false;
+  // Chunks of this chunk's stream (a TCP connection) that are queued or inside the graph;
+  // null for streams that never send express chunks.
+  std::shared_ptr<std::atomic<int>> stream_in_flight;
 };
+
+// An express chunk is at most this big: enough for a burst of alerts, small enough to parse and
+// run on the feeding thread without holding bulk work back.
+inline constexpr size_t kExpressChunkBytes = 16 * 1024;
 
 }  // namespace licflow

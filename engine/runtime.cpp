@@ -15,8 +15,10 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <optional>
+#include <shared_mutex>
 
 #include "engine/checkpoint_store.h"
 #include "engine/dead_letter.h"
@@ -70,10 +72,14 @@ using FormattedPtr = std::shared_ptr<Formatted>;
 
 using ConsumerNode = flow::function_node<Envelope, flow::continue_msg>;
 
+// Express batches waiting to run through a node (its index and the envelope), in the order sent.
+using ExpressWork = std::deque<std::pair<size_t, Envelope>>;
+
 struct NodeRuntime;
 
 struct Consumer {
   NodeRuntime* runtime;
+  size_t node;  // its index in the plan
   uint32_t input;
 };
 
@@ -84,6 +90,10 @@ struct NodeRuntime {
   std::vector<char> port_idle;          // last idleness sent per port
   InputWatermarks inputs;               // operators: their inputs' watermarks (SPEC §2)
   std::unique_ptr<ConsumerNode> node;   // operators and sinks
+  // Held while the node's serial code runs: taken by its oneTBB body and by the feeding thread
+  // when it runs an express batch through the node directly (see run_express).
+  std::mutex serial;
+  bool runs_express = false;  // express batches run through it at once: a sink or stateless op
   std::atomic<uint64_t> next_seq{0};    // numbers the envelopes sent to `node`
   // Sinks that format in parallel: node (unlimited) -> sequencer -> writer (serial).
   std::unique_ptr<flow::sequencer_node<FormattedPtr>> sequencer;
@@ -180,6 +190,7 @@ class Runner {
       http = std::move(started.value());
       if (options_.on_http_ready) options_.on_http_ready(http->port());
     }
+    queue_.run_express_with([this](std::unique_ptr<RawChunk> c) { run_express(std::move(c)); });
     for (uint32_t i = 0; i < source_count_; ++i) {
       Status st = plan_.nodes[i].source->start(i, queue_);
       if (!st.is_ok()) {
@@ -236,8 +247,8 @@ class Runner {
       if (!queue_.pop(chunk, std::chrono::milliseconds(100))) continue;
       if (chunk->end) {
         ++ended;
-      } else {
-        queue_.make_credit();  // destroyed at once: the credit goes back
+      } else if (!chunk->watermark_only) {
+        queue_.make_credit(*chunk);  // destroyed at once: the credit goes back
       }
     }
     for (uint32_t k = 0; k < started; ++k) plan_.nodes[k].source->join();
@@ -397,6 +408,7 @@ class Runner {
   // drains (at most max_chunks_in_flight chunks), and every stateful node is saved.
   void take_checkpoint(bool finished) {
     const auto begin = Clock::now();
+    std::unique_lock gate(express_gate_);
     arena_.execute([&] { graph_->wait_for_all(); });
     Checkpoint c;
     c.number = ++checkpoint_number_;
@@ -472,6 +484,7 @@ class Runner {
       if (n.kind == NodeKind::kSource) continue;
       flow::node_priority_t priority = n.priority ? kPriorityLane : flow::no_priority;
       NodeRuntime& rt = *runtime_[i];
+      rt.runs_express = n.sink || n.op->stateless();
       if (n.sink && n.sink->parallel_format()) {
         rt.node = std::make_unique<ConsumerNode>(
             *graph_, flow::unlimited,
@@ -485,11 +498,8 @@ class Runner {
         rt.writer = std::make_unique<flow::function_node<FormattedPtr, flow::continue_msg>>(
             *graph_, flow::serial,
             [this, i](const FormattedPtr& f) {
-              if (!f->bytes.empty()) {
-                const int64_t begin = steady_now_ns();
-                record_sink_status(plan_.nodes[i].sink->write(f->bytes));
-                written(*runtime_[i], begin, f->ingest_ns, f->records);
-              }
+              std::lock_guard serial(runtime_[i]->serial);
+              write_formatted(i, f->bytes, f->ingest_ns, f->records);
               return flow::continue_msg();
             },
             priority);
@@ -499,6 +509,7 @@ class Runner {
       rt.node = std::make_unique<ConsumerNode>(
           *graph_, flow::serial,
           [this, i](const Envelope& e) {
+            std::lock_guard serial(runtime_[i]->serial);
             if (plan_.nodes[i].sink) {
               run_sink(i, e);
             } else {
@@ -513,7 +524,7 @@ class Runner {
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         const StreamId& s = n.inputs[k];
         runtime_[s.node]->consumers[s.port].push_back(
-            {runtime_[i].get(), static_cast<uint32_t>(k)});
+            {runtime_[i].get(), i, static_cast<uint32_t>(k)});
       }
     }
 
@@ -541,7 +552,9 @@ class Runner {
   }
 
   // The serial per-source stage: dead letters in line order, then the batch downstream.
-  void deliver(uint32_t source, ParsedChunk& parsed) {
+  // `express`: the chunk is an express chunk, and its batch's express consumers go there.
+  void deliver(uint32_t source, ParsedChunk& parsed, ExpressWork* express = nullptr) {
+    std::lock_guard serial(runtime_[source]->serial);
     const std::string& id = plan_.nodes[source].id;
     for (const DeadLetter& d : parsed.dead_letters) {
       record_sink_status(dead_letters_.write(id, d));
@@ -554,15 +567,54 @@ class Runner {
     if (rt.max_ts != kMinTime) {
       rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
     }
-    batch.watermark = rt.watermark;
+    // An express batch overtakes batches sent before it, so it must not carry their watermark
+    // progress: it carries none, and the next batch carries its records' progress.
+    batch.watermark = express != nullptr ? kMinTime : rt.watermark;
     batch.idle = parsed.idle;
     rt.published_watermark.store(rt.watermark, std::memory_order_relaxed);
     events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
-    send(source, 0, std::move(parsed.batch));
+    send(source, 0, std::move(parsed.batch), express);
+  }
+
+  // Express chunks (raw_chunk.h, engine/runtime.h): parsed on the source's reading thread and
+  // run at once through every sink and stateless operator they reach, ahead of the bulk batches
+  // queued there. Each node runs under its own lock only, never while holding another's, so a
+  // blocked sink holds back nothing upstream of it. Nodes with state get express batches in
+  // their queue's order. Never while a checkpoint is taken.
+  void run_express(std::unique_ptr<RawChunk> chunk) {
+    std::shared_lock gate(express_gate_);
+    ParsedChunk parsed;
+    parse_chunk(*chunk, parsers_.local(), parsed);
+    parsed.batch->credit = queue_.make_credit(*chunk);
+    parsed.batch->ingest_ns = chunk->ingest_ns;
+    ExpressWork work;
+    deliver(chunk->source, parsed, &work);
+    for (; !work.empty(); work.pop_front()) run_express_at(work.front().first, work.front().second, work);
+  }
+
+  void run_express_at(size_t i, const Envelope& e, ExpressWork& work) {
+    NodeRuntime& rt = *runtime_[i];
+    if (!rt.writer) {
+      std::lock_guard serial(rt.serial);
+      if (plan_.nodes[i].sink) {
+        run_sink(i, e);
+      } else {
+        run_operator(i, e, &work);
+      }
+      return;
+    }
+    // A sink that formats in parallel: out of its numbering, straight to its writer.
+    std::string& bytes = serial_buffer_.local();
+    bytes.clear();
+    format_batch(i, e, bytes);
+    std::lock_guard serial(rt.serial);
+    write_formatted(i, bytes, e.batch->ingest_ns, e.batch->records.size());
   }
 
   // Sends a batch on a port: skipped when it is empty and carries no watermark progress.
-  void send(size_t node, size_t port, BatchPtr batch) {
+  // `express`: the batch derives from an express chunk; consumers that run express batches get
+  // it there, to run once the sender's lock is released.
+  void send(size_t node, size_t port, BatchPtr batch, ExpressWork* express = nullptr) {
     NodeRuntime& rt = *runtime_[node];
     if (batch->records.empty() && batch->watermark <= rt.port_watermark[port] &&
         batch->idle == static_cast<bool>(rt.port_idle[port])) {
@@ -573,6 +625,10 @@ class Runner {
     rt.records_out.fetch_add(batch->records.size(), std::memory_order_relaxed);
     rt.port_records_out[port].fetch_add(batch->records.size(), std::memory_order_relaxed);
     for (const Consumer& c : rt.consumers[port]) {
+      if (express != nullptr && c.runtime->runs_express) {
+        express->emplace_back(c.node, Envelope{batch, c.input, 0});
+        continue;
+      }
       // Producers number their batches in the order they send them; a parallel sink's sequencer
       // writes them in that order. Each producer is serial, so its own order is kept.
       uint64_t seq = c.runtime->next_seq.fetch_add(1, std::memory_order_relaxed);
@@ -582,15 +638,16 @@ class Runner {
 
   class NodeEmitter final : public Emitter {
    public:
-    NodeEmitter(Runner& runner, size_t node, int64_t ingest_ns = 0, bool clamp = false)
-        : runner_(runner), node_(node), clamp_(clamp) {
+    NodeEmitter(Runner& runner, size_t node, int64_t ingest_ns = 0, bool clamp = false,
+                ExpressWork* express = nullptr)
+        : runner_(runner), node_(node), clamp_(clamp), express_(express) {
       ingest_ns_ = ingest_ns;
     }
     using Emitter::emit;
     void emit(size_t port, BatchPtr batch) override {
       if (clamp_) batch = runner_.with_node_watermark(node_, std::move(batch));
       const size_t records = batch->records.size();
-      runner_.send(node_, port, std::move(batch));
+      runner_.send(node_, port, std::move(batch), express_);
       // At end of input (the caller's thread, outside the graph's tasks) an operator may flush
       // millions of records at once, with no source credit to hold it back: let the graph
       // consume every kDrainRecords, so they do not pile up in front of the sinks.
@@ -606,6 +663,7 @@ class Runner {
     Runner& runner_;
     size_t node_;
     bool clamp_;
+    ExpressWork* express_;
     bool drain_ = false;
     size_t unsent_ = 0;
   };
@@ -624,12 +682,12 @@ class Runner {
     return copy;
   }
 
-  void run_operator(size_t i, const Envelope& e) {
+  void run_operator(size_t i, const Envelope& e, ExpressWork* express = nullptr) {
     NodeRuntime& rt = *runtime_[i];
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
     const int64_t begin = steady_now_ns();
     rt.inputs.update(e.input, e.batch->watermark, e.batch->idle);
-    NodeEmitter emitter(*this, i, e.batch->ingest_ns, /*clamp=*/true);
+    NodeEmitter emitter(*this, i, e.batch->ingest_ns, /*clamp=*/true, express);
     plan_.nodes[i].op->process(e.input, e.batch, emitter);
     // Includes the hand-off of its outputs to the next nodes (a try_put each): cheap.
     rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
@@ -665,14 +723,27 @@ class Runner {
     f->credit = e.batch->credit;
     f->records = e.batch->records.size();
     f->ingest_ns = e.batch->ingest_ns;
-    if (!e.batch->records.empty()) {
-      rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
-      const int64_t begin = steady_now_ns();
-      f->bytes.reserve(e.batch->records.size() * 256);
-      plan_.nodes[i].sink->format(*e.batch, rt.input_streams[e.input], f->bytes);
-      rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
-    }
+    f->bytes.reserve(e.batch->records.size() * 256);
+    format_batch(i, e, f->bytes);
     rt.sequencer->try_put(f);
+  }
+
+  // Formats a batch for sink `i`, counting its records in and the time as busy.
+  void format_batch(size_t i, const Envelope& e, std::string& bytes) {
+    NodeRuntime& rt = *runtime_[i];
+    if (e.batch->records.empty()) return;
+    rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
+    const int64_t begin = steady_now_ns();
+    plan_.nodes[i].sink->format(*e.batch, rt.input_streams[e.input], bytes);
+    rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
+  }
+
+  // The serial end of a parallel-formatting sink. REQUIRES: its `serial` lock is held.
+  void write_formatted(size_t i, const std::string& bytes, int64_t ingest_ns, size_t records) {
+    if (bytes.empty()) return;
+    const int64_t begin = steady_now_ns();
+    record_sink_status(plan_.nodes[i].sink->write(bytes));
+    written(*runtime_[i], begin, ingest_ns, records);
   }
 
   // End of input: operators flush in topological order, each after its inputs flushed.
@@ -726,9 +797,11 @@ class Runner {
         }
         source.last_data = Clock::now();
         source.idle = false;
-        NodeRuntime& rt = *runtime_[chunk->source];
-        rt.next_offset = chunk->end_offset;
-        rt.next_line = chunk->next_line;
+        if (!chunk->watermark_only) {
+          NodeRuntime& rt = *runtime_[chunk->source];
+          rt.next_offset = chunk->end_offset;
+          rt.next_line = chunk->next_line;
+        }
         hand_over(std::move(chunk), source);
       }
       if (source_count_ > 1) {
@@ -905,8 +978,9 @@ class Runner {
   void hand_over(std::unique_ptr<RawChunk> chunk, SourceFeed& source) {
     chunk->seq = source.next_seq++;
     if (chunk->idle) source.idle = true;
-    // A marker took no credit from the queue, so it gives none back.
-    std::shared_ptr<void> credit = chunk->idle ? nullptr : queue_.make_credit();
+    // Markers take no credit from the queue, so they give none back.
+    std::shared_ptr<void> credit =
+        chunk->idle || chunk->watermark_only ? nullptr : queue_.make_credit(*chunk);
     ParseJob job{std::shared_ptr<RawChunk>(std::move(chunk)), std::move(credit)};
     graph_->reserve_wait();  // wait_for_all must also wait for this not-yet-started put
     arena_.enqueue([this, job = std::move(job)] {
@@ -985,6 +1059,8 @@ class Runner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> dead_letter_count_{0};
   std::mutex error_mutex_;
+  // Shared by express chunks running on reading threads; a checkpoint holds it alone.
+  std::shared_mutex express_gate_;
   std::string first_error_;
   RunSummary summary_;
   Clock::time_point started_ = Clock::now();

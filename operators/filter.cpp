@@ -9,6 +9,8 @@ class Filter final : public Operator {
  public:
   explicit Filter(Expression where) : Operator({"out"}), where_(std::move(where)) {}
 
+  bool stateless() const override { return true; }
+
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     const std::vector<Record>& in = batch->records;
     size_t first_rejected = 0;

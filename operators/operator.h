@@ -45,6 +45,9 @@ class Operator {
   virtual void finish(Emitter& out) {}
   // True for a `route` priority lane: everything fed by it is scheduled ahead of bulk work.
   virtual bool is_priority_port(size_t port) const { return false; }
+  // True for an operator without state whose cost is linear in the batch (filter, route): the
+  // runtime may run an express batch through it at once, ahead of queued bulk batches.
+  virtual bool stateless() const { return false; }
 
   // Checkpoints (SPEC §7). The runtime calls these only at a quiescent point: no batch in flight,
   // nothing emitted but not yet sent. save_state writes everything process() depends on;

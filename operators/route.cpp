@@ -17,32 +17,69 @@ class Route final : public Operator {
         priority_(std::move(priority)) {}
 
   bool is_priority_port(size_t port) const override { return priority_[port]; }
+  bool stateless() const override { return true; }
 
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
+    const std::vector<Record>& records = batch->records;
     const size_t unmatched = conditions_.size();
     std::vector<Batch> lanes(conditions_.size() + 1);
-    for (const Record& r : batch->records) {
-      bool matched = false;
-      for (size_t i = 0; i < conditions_.size(); ++i) {
-        if (!conditions_[i].test(r)) continue;
-        lanes[i].records.push_back(r);
-        matched = true;
-        if (!all_) break;
+    if (all_) {
+      for (const Record& r : records) {
+        bool matched = false;
+        for (size_t i = 0; i < conditions_.size(); ++i) {
+          if (!conditions_[i].test(r)) continue;
+          lanes[i].records.push_back(r);
+          matched = true;
+        }
+        if (!matched) lanes[unmatched].records.push_back(r);
       }
-      if (!matched) lanes[unmatched].records.push_back(r);
+    } else {
+      lane_of_.resize(records.size());
+      bool one_lane = true;
+      for (size_t k = 0; k < records.size(); ++k) {
+        lane_of_[k] = first_match(records[k]);
+        one_lane = one_lane && lane_of_[k] == lane_of_[0];
+      }
+      if (one_lane && !records.empty()) {
+        // Every record takes the same lane (the usual case for bulk traffic): the batch itself
+        // goes on, without a copy.
+        emit_lanes(batch, lane_of_[0], lanes, out);
+        return;
+      }
+      for (size_t k = 0; k < records.size(); ++k) lanes[lane_of_[k]].records.push_back(records[k]);
     }
+    emit_lanes(batch, lanes.size(), lanes, out);
+  }
+
+ private:
+  // The port of the first route `r` matches, or the unmatched port.
+  size_t first_match(const Record& r) const {
+    for (size_t i = 0; i < conditions_.size(); ++i) {
+      if (conditions_[i].test(r)) return i;
+    }
+    return conditions_.size();
+  }
+
+  // Sends every lane, empty ones too: they carry the input's watermark and idleness to every
+  // port. Port `whole` (if any) gets the input batch itself instead of lanes[whole].
+  static void emit_lanes(const BatchPtr& batch, size_t whole, std::vector<Batch>& lanes,
+                         Emitter& out) {
     for (size_t port = 0; port < lanes.size(); ++port) {
-      // Forward empty batches too: they carry the watermark to every lane.
+      if (port == whole) {
+        out.emit(port, batch);
+        continue;
+      }
       lanes[port].watermark = batch->watermark;
+      lanes[port].idle = batch->idle;
       lanes[port].credit = batch->credit;
       out.emit(port, std::move(lanes[port]));
     }
   }
 
- private:
   std::vector<Expression> conditions_;  // conditions_[i] feeds port i
   bool all_;
   std::vector<bool> priority_;  // per port
+  std::vector<size_t> lane_of_;  // per record of the batch in process (first-match mode)
 };
 
 }  // namespace

@@ -116,6 +116,59 @@ TEST_CASE("route reports its priority lanes", "[route][spec-5]") {
   CHECK_FALSE(op_of(*plan).is_priority_port(2));
 }
 
+namespace {
+// Keeps the batches themselves, per port, to see what travels with the records.
+struct BatchEmitter final : Emitter {
+  using Emitter::emit;
+  void emit(size_t port, BatchPtr batch) override {
+    if (ports.size() <= port) ports.resize(port + 1);
+    ports[port].push_back(std::move(batch));
+  }
+  std::vector<std::vector<BatchPtr>> ports;
+};
+}  // namespace
+
+TEST_CASE("route passes its input's watermark and idleness on every lane", "[route][spec-2]") {
+  auto plan = plan_with(
+      "    type: route\n    input: e\n    routes:\n"
+      "      denials: type == 'denied'\n      metrics: type == 'metric'\n");
+  auto idle = std::make_shared<Batch>();  // an idle marker: no records
+  idle->watermark = 500;
+  idle->idle = true;
+  auto mixed = std::make_shared<Batch>();
+  mixed->records = records_from_jsonl(kEvents);
+  mixed->watermark = 4000;
+  BatchEmitter out;
+  op_of(*plan).process(0, idle, out);
+  op_of(*plan).process(0, mixed, out);
+  REQUIRE(out.ports.size() == 3);
+  for (const auto& lane : out.ports) {
+    REQUIRE(lane.size() == 2);
+    CHECK(lane[0]->watermark == 500);
+    CHECK(lane[0]->idle);
+    CHECK(lane[1]->watermark == 4000);
+    CHECK_FALSE(lane[1]->idle);
+  }
+  CHECK(users(out.ports[0][1]->records) == std::vector<std::string>{"u1", "u3"});
+  CHECK(users(out.ports[1][1]->records) == std::vector<std::string>{"u4"});
+  CHECK(users(out.ports[2][1]->records) == std::vector<std::string>{"u2"});
+}
+
+TEST_CASE("route forwards a batch whose records all take one lane without copying it",
+          "[route][spec-5]") {
+  auto plan = plan_with(
+      "    type: route\n    input: e\n    routes:\n"
+      "      urgent: type == 'server_down'\n      bulk: 'true'\n");
+  BatchPtr in = batch_of(records_from_jsonl(kEvents));
+  BatchEmitter out;
+  op_of(*plan).process(0, in, out);
+  REQUIRE(out.ports.size() == 3);
+  REQUIRE(out.ports[1].size() == 1);
+  CHECK(out.ports[1][0] == in);  // the very batch: no copy
+  CHECK(out.ports[0][0]->records.empty());
+  CHECK(out.ports[2][0]->records.empty());
+}
+
 TEST_CASE("dedup drops a record when the same key passed less than `within` earlier",
           "[dedup][spec-5]") {
   auto plan = plan_with("    type: dedup\n    input: e\n    key: [feature, user]\n    within: 10s\n");
