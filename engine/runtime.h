@@ -10,6 +10,10 @@
 //     -> one serial node per operator and per sink; each edge delivers batches in order.
 // Keeping every operator serial and every edge ordered is what makes the output independent of
 // --threads; the parallelism comes from parsing (the dominant cost) and from pipelining stages.
+//
+// Express chunks (a trickle from a quiet TCP connection, raw_chunk.h) skip all of that: they run
+// on the reading thread through every sink and stateless operator they reach, each under its
+// node's lock, and carry no watermark progress; a watermark-only marker follows in order.
 #pragma once
 
 #include <atomic>
