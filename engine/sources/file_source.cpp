@@ -2,13 +2,16 @@
 // SPEC §1), until end of file, then end.
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <optional>
 #include <thread>
 
 #include "engine/line_chunker.h"
+#include "engine/sources/express_stream.h"
 #include "engine/sources/format.h"
 #include "engine/sources/source.h"
 
@@ -56,9 +59,18 @@ class FileSource final : public Source {
  private:
   void read_all(uint32_t index, IngestQueue& queue) {
     std::unique_ptr<ChunkTranslator> translator = make_chunk_translator(format_);
+    // A pipe or terminal is live (`tail -F server.log | licflow run …`): what it delivers is
+    // handed over as soon as it goes quiet, not when 256 KiB have gathered. On stdin, which is
+    // never resumed, such a trickle is also express (raw_chunk.h); a named pipe is a path that
+    // checkpoints record offsets of, and express chunks carry none.
+    struct stat st{};
+    const bool live = ::fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode);
+    std::optional<ExpressStream> express;
+    if (live && !can_resume()) express.emplace();
     LineChunker chunker(index,
                         [&](std::unique_ptr<RawChunk> c) {
                           if (translator) translator->translate(*c);
+                          if (express) express->stamp(*c);
                           queue.push(std::move(c));
                         },
                         queue.chunk_bytes());
@@ -77,6 +89,13 @@ class FileSource final : public Source {
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) break;  // end of file, or a read error, which ends the source like EOF
       chunker.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
+      pollfd more{fd_, POLLIN, 0};
+      if (!live || ::poll(&more, 1, 0) != 0) continue;
+      if (express) {
+        express->flush_quiet(chunker);
+      } else {
+        chunker.flush_pending();
+      }
     }
     chunker.finish(/*partial_line_is_error=*/false);
     if (translator) translator->log_summary(id());

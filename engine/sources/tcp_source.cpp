@@ -10,7 +10,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -20,6 +19,7 @@
 #include <thread>
 
 #include "engine/line_chunker.h"
+#include "engine/sources/express_stream.h"
 #include "engine/sources/format.h"
 #include "engine/sources/source.h"
 
@@ -92,17 +92,11 @@ class TcpSource final : public Source {
   // A log format is translated per connection: each is its own log stream.
   void read_connection(int fd, uint32_t index, IngestQueue& queue) {
     std::unique_ptr<ChunkTranslator> translator = make_chunk_translator(format_);
-    // A few lines handed over because the connection went quiet, with none of its earlier
-    // chunks still in flight, are express (raw_chunk.h): a trickle of alerts overtakes bulk
-    // load without ever overtaking its own connection's earlier lines.
-    auto in_flight = std::make_shared<std::atomic<int>>(0);
-    bool went_quiet = false;
+    ExpressStream express;  // a trickle of alerts overtakes bulk load (raw_chunk.h)
     LineChunker chunker(index,
                         [&](std::unique_ptr<RawChunk> c) {
                           if (translator) translator->translate(*c);
-                          c->stream_in_flight = in_flight;
-                          c->express = went_quiet && c->size <= kExpressChunkBytes &&
-                                       in_flight->load(std::memory_order_relaxed) == 0;
+                          express.stamp(*c);
                           queue.push(std::move(c));
                         },
                         queue.chunk_bytes());
@@ -126,11 +120,7 @@ class TcpSource final : public Source {
       // Nothing more waiting: hand over what we have now rather than wait for a full chunk, so a
       // trickle of events is not delayed; under load reads are large and chunks stay large.
       pollfd more{fd, POLLIN, 0};
-      if (::poll(&more, 1, 0) == 0) {
-        went_quiet = true;
-        chunker.flush_pending();
-        went_quiet = false;
-      }
+      if (::poll(&more, 1, 0) == 0) express.flush_quiet(chunker);
     }
     chunker.finish(/*partial_line_is_error=*/true);
     if (translator) translator->log_summary(id());

@@ -292,6 +292,37 @@ TEST_CASE("a source that cannot open fails the run without hanging the others", 
   CHECK_THAT(result.status().message(), Contains("source `b`: cannot open"));
 }
 
+TEST_CASE("a pipe's lines go through as soon as it goes quiet, not when a chunk is full",
+          "[runtime]") {
+  TempDir dir;
+  const std::string fifo = dir.file("in.fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  auto plan = load_plan("name: t\nsources:\n  pipe: {type: file, path: " + fifo + "}\n" +
+                        "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                        ", input: pipe}\n");
+  std::atomic<bool> stop{false};
+  Result<RunSummary> result = Status::error("not run");
+  std::thread runner([&] {
+    RunOptions options;
+    options.stop = &stop;
+    result = run_plan(*plan, options);
+  });
+  const int writer = ::open(fifo.c_str(), O_WRONLY);
+  REQUIRE(writer >= 0);
+  const std::string line = "{\"ts\":1,\"type\":\"metric\"}\n";
+  REQUIRE(::write(writer, line.data(), line.size()) == static_cast<ssize_t>(line.size()));
+  bool arrived = false;  // while the writer still holds the pipe open
+  for (int i = 0; i < 500 && !arrived; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    arrived = read_lines(dir.file("out.jsonl")).size() == 1;
+  }
+  ::close(writer);
+  stop = true;
+  runner.join();
+  CHECK(arrived);
+  REQUIRE(result.is_ok());
+}
+
 TEST_CASE("a clean stop does not wait for a silent pipe to close", "[runtime]") {
   TempDir dir;
   const std::string fifo = dir.file("in.fifo");
