@@ -1092,4 +1092,17 @@ Value Expression::evaluate(const Record& record) const {
   return eval(*root_, record);
 }
 
+namespace {
+void collect_fields_of(const ExprNode& n, std::vector<FieldId>& out) {
+  if (n.kind == NodeKind::kField || n.kind == NodeKind::kExists) out.push_back(n.field);
+  if (n.lhs) collect_fields_of(*n.lhs, out);
+  if (n.rhs) collect_fields_of(*n.rhs, out);
+  for (const auto& item : n.items) collect_fields_of(*item, out);
+}
+}  // namespace
+
+void Expression::collect_fields(std::vector<FieldId>& out) const {
+  if (root_ != nullptr) collect_fields_of(*root_, out);
+}
+
 }  // namespace licflow

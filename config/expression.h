@@ -36,6 +36,8 @@ class Expression {
   Value evaluate(const Record& record) const;
   // True only when evaluate() gives the boolean true (SPEC §4).
   bool test(const Record& record) const { return evaluate(record).is_true(); }
+  // Appends the fields the expression reads (`ts` is a member, not a field, so never among them).
+  void collect_fields(std::vector<FieldId>& out) const;
 
  private:
   std::string text_;

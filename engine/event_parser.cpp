@@ -340,8 +340,23 @@ struct EventParser::Impl {
     return &slots[slot_of[id]];
   }
 
+  // The projection of the line being parsed; null: every field.
+  const FieldMask* keep = nullptr;
+  bool kept(FieldId id) const { return keep == nullptr || (id < keep->size() && (*keep)[id]); }
+
+  // A field left out by the projection takes no slot, except `feature` and `server`, whose
+  // presence the rules below check: theirs holds a null instead of the value.
   template <typename V>
   void put(FieldId id, V&& v) {
+    if (kept(id)) {
+      place(id, std::forward<V>(v));
+    } else if (id == field::kFeature || id == field::kServer) {
+      place(id, Value());
+    }
+  }
+
+  template <typename V>
+  void place(FieldId id, V&& v) {
     if (Slot* slot = find(id)) {  // duplicate key: the last value wins, at the first position
       slot->value = Value(std::forward<V>(v));
       slot->absent = false;
@@ -358,7 +373,7 @@ struct EventParser::Impl {
 
   void put_absent(FieldId id) {
     put(id, Value());
-    slots[slot_of[id]].absent = true;
+    if (Slot* slot = find(id)) slot->absent = true;
   }
 
   bool is_absent(FieldId id) {
@@ -368,10 +383,10 @@ struct EventParser::Impl {
 
   void move_to(Record& out) {
     size_t n = 0;
-    for (const Slot& slot : slots) n += !slot.absent;
+    for (const Slot& slot : slots) n += !slot.absent && kept(slot.id);
     out.reserve(n);
     for (Slot& slot : slots) {
-      if (!slot.absent) out.append(slot.id, std::move(slot.value));
+      if (!slot.absent && kept(slot.id)) out.append(slot.id, std::move(slot.value));
     }
   }
 
@@ -614,7 +629,8 @@ EventParser::EventParser() : impl_(std::make_unique<Impl>()) {}
 EventParser::~EventParser() = default;
 
 bool EventParser::parse(const char* data, size_t len, size_t capacity, Record& out,
-                        std::string& error) {
+                        std::string& error, const FieldMask* keep) {
+  impl_->keep = keep;
   return impl_->parse(data, len, capacity, out, error);
 }
 

@@ -114,8 +114,10 @@ struct NodeRuntime {
 };
 
 // Parses one chunk into a batch and its dead letters. Lines are numbered from the chunk's first
-// line; blank or white-space-only lines are counted but skipped (SPEC §1).
-void parse_chunk(const RawChunk& chunk, EventParser& parser, ParsedChunk& out) {
+// line; blank or white-space-only lines are counted but skipped (SPEC §1). `keep`: the source's
+// projection (null: every field).
+void parse_chunk(const RawChunk& chunk, EventParser& parser, ParsedChunk& out,
+                 const FieldMask* keep) {
   out.batch = std::make_shared<Batch>();
   std::vector<Record>& records = out.batch->records;
   records.reserve(chunk.size / 160 + 1);
@@ -142,7 +144,7 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, ParsedChunk& out) {
     }
     if (blank) continue;
     records.emplace_back();
-    if (!parser.parse(data + start, len, capacity - start, records.back(), error)) {
+    if (!parser.parse(data + start, len, capacity - start, records.back(), error, keep)) {
       records.pop_back();
       out.dead_letters.push_back({line, error, std::string(data + start, std::min<size_t>(len, 512))});
     }
@@ -528,12 +530,13 @@ class Runner {
       }
     }
 
+    plan_projections();
     parse_ = std::make_unique<flow::function_node<ParseJob, flow::continue_msg>>(
         *graph_, flow::unlimited, [this](const ParseJob& job) {
           auto parsed = std::make_shared<ParsedChunk>();
           parsed->seq = job.chunk->seq;
           parsed->idle = job.chunk->idle;
-          parse_chunk(*job.chunk, parsers_.local(), *parsed);
+          parse_chunk(*job.chunk, parsers_.local(), *parsed, projection(job.chunk->source));
           parsed->batch->credit = job.credit;
           parsed->batch->ingest_ns = job.chunk->ingest_ns;
           sequencers_[job.chunk->source]->try_put(parsed);
@@ -549,6 +552,44 @@ class Runner {
           }));
       flow::make_edge(*sequencers_.back(), *delivers_.back());
     }
+  }
+
+  // Projection pushdown (Operator::fields_read): a source whose every consumer is an operator
+  // naming the fields it reads parses only their union. A sink, or an operator that passes
+  // records on whole, needs them all.
+  void plan_projections() {
+    projections_.assign(source_count_, FieldMask());
+    for (uint32_t s = 0; s < source_count_; ++s) {
+      std::vector<FieldId> fields;
+      bool all = runtime_[s]->consumers[0].empty();
+      for (const Consumer& c : runtime_[s]->consumers[0]) {
+        const PlanNode& n = plan_.nodes[c.node];
+        std::vector<bool> consumed;
+        for (const auto& port_consumers : runtime_[c.node]->consumers) {
+          consumed.push_back(!port_consumers.empty());
+        }
+        std::optional<std::vector<FieldId>> read;
+        if (n.op) read = n.op->fields_read(consumed);
+        if (!read) {
+          all = true;
+          break;
+        }
+        fields.insert(fields.end(), read->begin(), read->end());
+      }
+      if (all) continue;
+      FieldMask& keep = projections_[s];
+      for (FieldId id : fields) {
+        if (id >= keep.size()) keep.resize(id + 1, false);
+        keep[id] = true;
+      }
+      keep.resize(std::max<size_t>(keep.size(), 1), false);  // non-empty: a projection
+      spdlog::debug("source `{}` parses {} field(s)", plan_.nodes[s].id, fields.size());
+    }
+  }
+
+  const FieldMask* projection(uint32_t source) const {
+    const FieldMask& keep = projections_[source];
+    return keep.empty() ? nullptr : &keep;
   }
 
   // The serial per-source stage: dead letters in line order, then the batch downstream.
@@ -584,7 +625,7 @@ class Runner {
   void run_express(std::unique_ptr<RawChunk> chunk) {
     std::shared_lock gate(express_gate_);
     ParsedChunk parsed;
-    parse_chunk(*chunk, parsers_.local(), parsed);
+    parse_chunk(*chunk, parsers_.local(), parsed, projection(chunk->source));
     parsed.batch->credit = queue_.make_credit(*chunk);
     parsed.batch->ingest_ns = chunk->ingest_ns;
     ExpressWork work;
@@ -1059,6 +1100,7 @@ class Runner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> dead_letter_count_{0};
   std::mutex error_mutex_;
+  std::vector<FieldMask> projections_;  // per source; empty: every field
   // Shared by express chunks running on reading threads; a checkpoint holds it alone.
   std::shared_mutex express_gate_;
   std::string first_error_;

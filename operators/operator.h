@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ class Operator {
   virtual void finish(Emitter& out) {}
   // True for a `route` priority lane: everything fed by it is scheduled ahead of bulk work.
   virtual bool is_priority_port(size_t port) const { return false; }
+  // Projection (Arrow's and DuckDB's projection pushdown): the input fields process() reads, when
+  // its outputs on the ports marked in `consumed` carry no input record whole. A source whose
+  // consumers all name theirs parses only those (and validates the rest, SPEC §1). nullopt, the
+  // default: every field.
+  virtual std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const {
+    return std::nullopt;
+  }
   // True for an operator without state whose cost is linear in the batch (filter, route): the
   // runtime may run an express batch through it at once, ahead of queued bulk batches.
   virtual bool stateless() const { return false; }

@@ -39,6 +39,9 @@ class PartitionedOperator final : public Operator {
   void process(size_t input, const BatchPtr& batch, Emitter& out) override;
   void finish(Emitter& out) override;
   bool is_priority_port(size_t port) const override { return parts_[0]->is_priority_port(port); }
+  std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const override {
+    return parts_[0]->fields_read(consumed);
+  }
 
   bool has_state() const override { return true; }
   bool checkpointable() const override { return parts_[0]->checkpointable(); }

@@ -190,6 +190,20 @@ class WindowOperator final : public TimeOrderedOperator {
     inputs_.resize(accumulated_.size());
   }
 
+  // The key, the aggregates' fields and count_if's conditions; `late` passes records whole.
+  std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const override {
+    if (consumed.size() > 1 && consumed[1]) return std::nullopt;
+    std::vector<FieldId> fields = key_.ids();
+    for (const AggregateSpec& spec : options_.aggregates) {
+      if (spec.kind == AggregateKind::kCountIf) {
+        spec.condition.collect_fields(fields);
+      } else if (spec.kind != AggregateKind::kCount) {
+        fields.push_back(spec.field);
+      }
+    }
+    return fields;
+  }
+
   const char* spill_kind() const override { return "window"; }
   Status enable_spill(SpillStore& store, const std::string& owner,
                       uint64_t budget_bytes) override {

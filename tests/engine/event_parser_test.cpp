@@ -469,3 +469,75 @@ TEST_CASE("many distinct field names are all kept", "[parser][spec-1]") {
 }
 
 }  // namespace licflow
+
+namespace licflow {
+namespace {
+
+Parsed parse_projected(std::string_view line, const FieldMask& keep) {
+  EventParser parser;
+  std::string buf(line);
+  buf.append(kParsePadding, '\0');
+  Parsed p;
+  p.ok = parser.parse(buf.data(), line.size(), buf.size(), p.record, p.error, &keep);
+  return p;
+}
+
+FieldMask mask_of(std::initializer_list<FieldId> ids) {
+  FieldMask keep;
+  for (FieldId id : ids) {
+    if (id >= keep.size()) keep.resize(id + 1, false);
+    keep[id] = true;
+  }
+  return keep;
+}
+
+}  // namespace
+
+TEST_CASE("a projection keeps only its fields and ts", "[parser][projection]") {
+  const FieldId extra = intern_field("open_sessions");
+  const FieldMask keep = mask_of({field::kFeature, field::kCount, extra});
+  Parsed p = parse_projected(
+      R"({"ts":5,"type":"checkout","server":"s","feature":"f","user":"u","count":2,"count":3,)"
+      R"("open_sessions":7,"pad":"x"})",
+      keep);
+  REQUIRE(p.ok);
+  CHECK(p.record.ts == 5);
+  CHECK(field_order(p.record) == std::vector<std::string>{"feature", "count", "open_sessions"});
+  CHECK(p.record.find(field::kCount)->as_int() == 3);  // duplicate key: the last one wins
+  CHECK(p.record.find(field::kServer) == nullptr);
+  CHECK(p.record.find(field::kType) == nullptr);
+}
+
+TEST_CASE("a projection keeps the default server when it keeps server", "[parser][projection]") {
+  Parsed p = parse_projected(R"({"ts":5,"type":"metric"})", mask_of({field::kServer}));
+  REQUIRE(p.ok);
+  REQUIRE(p.record.find(field::kServer) != nullptr);
+  CHECK(p.record.find(field::kServer)->as_string() == "default");
+}
+
+TEST_CASE("fields left out by a projection are still validated (SPEC §1)", "[parser][projection]") {
+  const FieldMask keep = mask_of({field::kServer});
+  const std::vector<std::string> lines = {
+      R"({"ts":5,"type":"checkout","feature":"f","count":"x"})",
+      R"({"ts":5,"type":"checkout","feature":"f","count":0})",
+      R"({"ts":5,"type":"checkout","user":"u"})",
+      R"({"ts":5,"type":"checkout","feature":null})",
+      R"({"ts":5,"type":"checkout","feature":7})",
+      R"({"ts":5,"type":"nonsense"})",
+      R"({"ts":5,"type":"metric","pad":[1,2})",
+      R"({"ts":5,"type":"metric","user":12})",
+      R"({"ts":5,"type":"checkout","feature":"f","capacity":-1})",
+  };
+  for (const std::string& line : lines) {
+    INFO(line);
+    Parsed all = parse_line(line);
+    Parsed projected = parse_projected(line, keep);
+    CHECK_FALSE(all.ok);
+    CHECK_FALSE(projected.ok);
+    CHECK(projected.error == all.error);
+  }
+  // And a license event whose feature is present but left out is fine.
+  CHECK(parse_projected(R"({"ts":5,"type":"checkout","feature":"f"})", keep).ok);
+}
+
+}  // namespace licflow

@@ -355,3 +355,41 @@ TEST_CASE("a clean stop does not wait for a silent pipe to close", "[runtime]") 
   CHECK(result.value().stopped);
   CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
 }
+
+TEST_CASE("a source feeding only windows parses only their fields, with the same results",
+          "[runtime][projection]") {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 3000; ++i) {
+    input += "{\"ts\":" + std::to_string(i * 1000) + ",\"type\":\"checkout\",\"server\":\"s" +
+             std::to_string(i % 3) + "\",\"feature\":\"f" + std::to_string(i % 7) +
+             "\",\"user\":\"u" + std::to_string(i) + "\",\"count\":" + std::to_string(1 + i % 4) +
+             ",\"pad\":\"" + std::string(i % 50, 'x') + "\"}\n";
+    if (i % 100 == 0) input += "{\"ts\":1,\"type\":\"checkout\",\"server\":\"s0\",\"count\":\"bad\"}\n";
+    if (i % 500 == 499) input += "{\"ts\":0,\"type\":\"checkout\",\"server\":\"s1\",\"feature\":\"late\",\"user\":\"lu\"}\n";
+  }
+  write_file(dir.file("in.jsonl"), input);
+  const std::string window =
+      "operators:\n  w:\n    type: window\n    input: events\n    key: [server, feature]\n"
+      "    size: 10m\n    aggregates: {n: count(), top: max(count), big: count_if(count > 2)}\n";
+  auto run_with = [&](const std::string& sinks) {
+    auto plan = load_plan("name: t\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n" +
+                          "sources:\n  events: {type: file, path: " + dir.file("in.jsonl") + "}\n" +
+                          window + "sinks:\n" + sinks);
+    RunSummary s = run_ok(*plan);
+    CHECK(s.dead_letters == 30);
+    return read_lines(dir.file("out.jsonl"));
+  };
+  const std::string out_sink = "  out: {type: file, path: " + dir.file("out.jsonl") + ", input: w}\n";
+  // Projected: the window is the source's only consumer and `late` is not used.
+  auto projected = run_with(out_sink);
+  // Whole records: the source also feeds a sink, and `late` is used.
+  auto whole = run_with(out_sink + "  raw: {type: file, path: " + dir.file("raw.jsonl") +
+                        ", input: events}\n  late: {type: file, path: " + dir.file("late.jsonl") +
+                        ", input: w.late}\n");
+  REQUIRE(projected.size() > 100);
+  CHECK(projected == whole);
+  auto late = read_lines(dir.file("late.jsonl"));
+  REQUIRE_FALSE(late.empty());
+  for (const std::string& line : late) CHECK_THAT(line, Contains("\"user\":\"lu\""));  // whole
+}
