@@ -40,13 +40,13 @@ struct RawChunk {
   // has nothing else in flight. It runs at once on the reading thread, ahead of bulk work
   // (engine/runtime.h); IngestQueue::push clears the flag when no express credit is free.
   bool express = false;
-  // Chunks of this chunk's stream (a TCP connection) that are queued or inside the graph;
-  // null for streams that never send express chunks.
+  // Chunks of this chunk's stream (a TCP connection, stdin) that are queued or inside the
+  // graph; null for streams that never send express chunks.
   std::shared_ptr<std::atomic<int>> stream_in_flight;
 };
 
 // An express chunk is at most this big: enough for a burst of alerts, small enough to parse and
-// run on the feeding thread without holding bulk work back.
+// run on the reading thread without holding its stream back.
 inline constexpr size_t kExpressChunkBytes = 16 * 1024;
 
 }  // namespace licflow

@@ -90,8 +90,9 @@ struct NodeRuntime {
   std::vector<char> port_idle;          // last idleness sent per port
   InputWatermarks inputs;               // operators: their inputs' watermarks (SPEC §2)
   std::unique_ptr<ConsumerNode> node;   // operators and sinks
-  // Held while the node's serial code runs: taken by its oneTBB body and by the feeding thread
-  // when it runs an express batch through the node directly (see run_express).
+  // Held while the node's serial code runs (an operator, a sink's write, a source's deliver):
+  // taken by its oneTBB body and by a source's reading thread running an express batch through
+  // the node (see run_express).
   std::mutex serial;
   bool runs_express = false;  // express batches run through it at once: a sink or stateless op
   std::atomic<uint64_t> next_seq{0};    // numbers the envelopes sent to `node`
@@ -630,7 +631,9 @@ class Runner {
     parsed.batch->ingest_ns = chunk->ingest_ns;
     ExpressWork work;
     deliver(chunk->source, parsed, &work);
-    for (; !work.empty(); work.pop_front()) run_express_at(work.front().first, work.front().second, work);
+    for (; !work.empty(); work.pop_front()) {
+      run_express_at(work.front().first, work.front().second, work);
+    }
   }
 
   void run_express_at(size_t i, const Envelope& e, ExpressWork& work) {
