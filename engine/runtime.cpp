@@ -104,6 +104,7 @@ struct NodeRuntime {
   std::unique_ptr<std::atomic<uint64_t>[]> port_records_out;  // per port
   std::atomic<int64_t> busy_ns{0};        // time spent in the node's own code
   std::atomic<uint64_t> dead_letters{0};  // sources
+  std::atomic<uint64_t> express_chunks{0};  // sources: chunks run as express chunks
   std::atomic<int64_t> published_watermark{kMinTime};  // sources: `watermark`, for /metrics
   LatencyHistogram latency;               // sinks: ingest to write, per record
   int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
@@ -630,6 +631,7 @@ class Runner {
     parsed.batch->credit = queue_.make_credit(*chunk);
     parsed.batch->ingest_ns = chunk->ingest_ns;
     ExpressWork work;
+    runtime_[chunk->source]->express_chunks.fetch_add(1, std::memory_order_relaxed);
     deliver(chunk->source, parsed, &work);
     for (; !work.empty(); work.pop_front()) {
       run_express_at(work.front().first, work.front().second, work);
@@ -931,6 +933,13 @@ class Runner {
     for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
       text.sample("licflow_source_dead_letters_total", {{"source", n.id}},
                   rt.dead_letters.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_source_express_chunks_total", "counter",
+                "Chunks of a live stream that went quiet, run at once ahead of bulk work, per "
+                "source (priority lanes).");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_source_express_chunks_total", {{"source", n.id}},
+                  rt.express_chunks.load(std::memory_order_relaxed));
     });
     text.family("licflow_source_watermark_seconds", "gauge",
                 "Event-time watermark per source, in Unix seconds (absent before any event).");

@@ -149,6 +149,7 @@ TEST_CASE("a trickle on a priority lane overtakes bulk work that holds every cre
     options.stop = &stop;
     options.chunk_bytes = 4096;
     options.max_chunks_in_flight = 2;
+    options.metrics_file = dir.file("metrics.prom");
     result = run_plan(*plan, options);
   });
   constexpr int kBulkLines = 20000;
@@ -184,6 +185,13 @@ TEST_CASE("a trickle on a priority lane overtakes bulk work that holds every cre
   auto lines = read_lines(dir.file("urgent.jsonl"));
   REQUIRE(lines.size() == 1);
   CHECK_THAT(lines[0], Contains("\"server\":\"lic-1\""));
+  // Counted in /metrics: at least the urgent line's chunk went express.
+  uint64_t express = 0;
+  for (const std::string& line : read_lines(dir.file("metrics.prom"))) {
+    const std::string name = "licflow_source_express_chunks_total{source=\"net\"} ";
+    if (line.rfind(name, 0) == 0) express = std::stoull(line.substr(name.size()));
+  }
+  CHECK(express >= 1);
 }
 
 TEST_CASE("a stream of express chunks alone still advances the watermark: windows close live",
