@@ -44,7 +44,7 @@ class IngestQueue {
       auto marker = std::make_unique<RawChunk>();
       marker->source = chunk->source;
       marker->watermark_only = true;
-      express_runner_(std::move(chunk));
+      marker->express_max_ts = express_runner_(std::move(chunk));
       queue_.enqueue(std::move(marker));
       return;
     }
@@ -53,8 +53,9 @@ class IngestQueue {
     }
     queue_.enqueue(std::move(chunk));
   }
-  // Set before any source starts. The runner must take the chunk's credit (make_credit).
-  using ExpressRunner = std::function<void(std::unique_ptr<RawChunk>)>;
+  // Set before any source starts. The runner must take the chunk's credit (make_credit) and
+  // return the largest ts of its records (for the marker that follows it).
+  using ExpressRunner = std::function<int64_t(std::unique_ptr<RawChunk>)>;
   void run_express_with(ExpressRunner runner) { express_runner_ = std::move(runner); }
   // Marks the end of a source; never blocks.
   void push_end(uint32_t source) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -32,9 +33,11 @@ struct RawChunk {
   uint64_t next_line = 1;
   bool end = false;  // no data: the source has finished
   bool idle = false;  // no data: marks the source's stream idle (made by the runtime)
-  // No data: follows an express chunk, which carries no watermark progress, and carries the
-  // source's watermark downstream in the source's order (made by IngestQueue::push).
+  // No data: follows an express chunk, which carries no watermark progress, and brings that
+  // chunk's largest ts into the source's watermark at the express chunk's place in the source's
+  // order (made by IngestQueue::push).
   bool watermark_only = false;
+  int64_t express_max_ts = std::numeric_limits<int64_t>::min();  // of a watermark_only marker
   int64_t ingest_ns = 0;  // stamped by IngestQueue::push (steady clock, ns), before its wait
   // An express chunk: a few lines from a live stream that went quiet (a trickle, not bulk) and
   // has nothing else in flight. It runs at once on the reading thread, ahead of bulk work

@@ -48,6 +48,7 @@ struct ParseJob {
 struct ParsedChunk {
   uint64_t seq = 0;
   bool idle = false;  // an idle marker: an empty batch that marks the source's stream idle
+  int64_t express_max_ts = kMinTime;  // a marker after an express chunk: that chunk's largest ts
   std::shared_ptr<Batch> batch;
   std::vector<DeadLetter> dead_letters;  // in line order
 };
@@ -194,7 +195,7 @@ class Runner {
       http = std::move(started.value());
       if (options_.on_http_ready) options_.on_http_ready(http->port());
     }
-    queue_.run_express_with([this](std::unique_ptr<RawChunk> c) { run_express(std::move(c)); });
+    queue_.run_express_with([this](std::unique_ptr<RawChunk> c) { return run_express(std::move(c)); });
     for (uint32_t i = 0; i < source_count_; ++i) {
       Status st = plan_.nodes[i].source->start(i, queue_);
       if (!st.is_ok()) {
@@ -412,7 +413,15 @@ class Runner {
   // drains (at most max_chunks_in_flight chunks), and every stateful node is saved.
   void take_checkpoint(bool finished) {
     const auto begin = Clock::now();
+    checkpoint_pending_.store(true, std::memory_order_release);
     std::unique_lock gate(express_gate_);
+    struct Reopen {  // lets express chunks run again when the checkpoint ends, however it ends
+      std::atomic<bool>& pending;
+      ~Reopen() {
+        pending.store(false, std::memory_order_release);
+        pending.notify_all();
+      }
+    } reopen{checkpoint_pending_};
     arena_.execute([&] { graph_->wait_for_all(); });
     Checkpoint c;
     c.number = ++checkpoint_number_;
@@ -538,6 +547,7 @@ class Runner {
           auto parsed = std::make_shared<ParsedChunk>();
           parsed->seq = job.chunk->seq;
           parsed->idle = job.chunk->idle;
+          parsed->express_max_ts = job.chunk->express_max_ts;
           parse_chunk(*job.chunk, parsers_.local(), *parsed, projection(job.chunk->source));
           parsed->batch->credit = job.credit;
           parsed->batch->ingest_ns = job.chunk->ingest_ns;
@@ -606,13 +616,17 @@ class Runner {
     NodeRuntime& rt = *runtime_[source];
     rt.dead_letters.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     Batch& batch = *parsed.batch;
-    for (const Record& r : batch.records) rt.max_ts = std::max(rt.max_ts, r.ts);
-    if (rt.max_ts != kMinTime) {
-      rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
+    // An express batch overtakes chunks of the source that are still on their way to this
+    // point, so its records must not advance the watermark those chunks will carry: it carries
+    // none, and the marker behind it, delivered in the source's order, brings its largest ts.
+    if (express != nullptr) {
+      batch.watermark = kMinTime;
+    } else {
+      rt.max_ts = std::max(rt.max_ts, parsed.express_max_ts);
+      for (const Record& r : batch.records) rt.max_ts = std::max(rt.max_ts, r.ts);
+      if (rt.max_ts != kMinTime) rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
+      batch.watermark = rt.watermark;
     }
-    // An express batch overtakes batches sent before it, so it must not carry their watermark
-    // progress: it carries none, and the next batch carries its records' progress.
-    batch.watermark = express != nullptr ? kMinTime : rt.watermark;
     batch.idle = parsed.idle;
     rt.published_watermark.store(rt.watermark, std::memory_order_relaxed);
     events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
@@ -624,18 +638,23 @@ class Runner {
   // queued there. Each node runs under its own lock only, never while holding another's, so a
   // blocked sink holds back nothing upstream of it. Nodes with state get express batches in
   // their queue's order. Never while a checkpoint is taken.
-  void run_express(std::unique_ptr<RawChunk> chunk) {
+  int64_t run_express(std::unique_ptr<RawChunk> chunk) {
+    // A checkpoint waiting for the gate goes first (shared_mutex may let readers overtake it).
+    checkpoint_pending_.wait(true, std::memory_order_acquire);
     std::shared_lock gate(express_gate_);
     ParsedChunk parsed;
     parse_chunk(*chunk, parsers_.local(), parsed, projection(chunk->source));
     parsed.batch->credit = queue_.make_credit(*chunk);
     parsed.batch->ingest_ns = chunk->ingest_ns;
+    int64_t max_ts = kMinTime;
+    for (const Record& r : parsed.batch->records) max_ts = std::max(max_ts, r.ts);
     ExpressWork work;
     runtime_[chunk->source]->express_chunks.fetch_add(1, std::memory_order_relaxed);
     deliver(chunk->source, parsed, &work);
     for (; !work.empty(); work.pop_front()) {
       run_express_at(work.front().first, work.front().second, work);
     }
+    return max_ts;
   }
 
   void run_express_at(size_t i, const Envelope& e, ExpressWork& work) {
@@ -1115,6 +1134,7 @@ class Runner {
   std::vector<FieldMask> projections_;  // per source; empty: every field
   // Shared by express chunks running on reading threads; a checkpoint holds it alone.
   std::shared_mutex express_gate_;
+  std::atomic<bool> checkpoint_pending_{false};  // a checkpoint waits for, or holds, the gate
   std::string first_error_;
   RunSummary summary_;
   Clock::time_point started_ = Clock::now();

@@ -85,6 +85,7 @@ TEST_CASE("an express chunk runs on the pushing thread, then its watermark follo
   queue.run_express_with([&](std::unique_ptr<RawChunk> chunk) {
     ran_on = std::this_thread::get_id();
     held.push_back(queue.make_credit(*chunk));
+    return int64_t{42};
   });
   queue.push(express_chunk(3));
   CHECK(ran_on == std::this_thread::get_id());
@@ -92,6 +93,7 @@ TEST_CASE("an express chunk runs on the pushing thread, then its watermark follo
   REQUIRE(queue.pop(next, std::chrono::milliseconds(0)));
   CHECK(next->source == 3);
   CHECK(next->watermark_only);
+  CHECK(next->express_max_ts == 42);  // the marker brings the express chunk's largest ts
   CHECK_FALSE(queue.pop(next, std::chrono::milliseconds(0)));
   CHECK(queue.in_flight() == 0);  // express credits are not bulk credits
 }
@@ -104,6 +106,7 @@ TEST_CASE("express chunks draw on a small pool; beyond it they wait in line like
   queue.run_express_with([&](std::unique_ptr<RawChunk> chunk) {
     ++ran;
     held.push_back(queue.make_credit(*chunk));
+    return int64_t{0};
   });
   int markers = 0;
   std::unique_ptr<RawChunk> next;
@@ -227,4 +230,62 @@ TEST_CASE("a stream of express chunks alone still advances the watermark: window
   auto lines = read_lines(dir.file("out.jsonl"));
   REQUIRE(lines.size() == 3);  // a stop is not an end of input: the open minute stays open
   for (const std::string& line : lines) CHECK_THAT(line, Contains("\"n\":1"));
+}
+
+TEST_CASE("an express chunk does not advance the watermark of chunks sequenced before it",
+          "[express][runtime][spec-2]") {
+  // The only worker is held in a blocked sink while one connection's chunks wait, sequenced,
+  // for it; then a trickle far ahead in event time runs as express on another connection.
+  // Those waiting chunks came first in the source's order: none of their records is late.
+  TempDir dir;
+  const uint16_t port = free_port();
+  auto plan = load_plan(
+      "name: t\nsources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) + "}\n"
+      "operators:\n  downs: {type: filter, input: net, where: \"type == 'server_down'\"}\n"
+      "  w: {type: window, input: net, key: [], size: 10s, aggregates: {n: count()}}\n"
+      "sinks:\n  bulk_out: {type: file, path: " + dir.file("bulk.jsonl") + ", input: downs}\n"
+      "  out: {type: file, path: " + dir.file("out.jsonl") + ", input: w}\n"
+      "  late: {type: file, path: " + dir.file("late.jsonl") + ", input: w.late}\n");
+  auto blocked = std::make_unique<BlockedSink>();
+  BlockedSink& bulk = *blocked;
+  for (PlanNode& n : plan->nodes) {
+    if (n.id == "bulk_out") n.sink = std::move(blocked);
+  }
+  std::atomic<bool> stop{false};
+  Result<RunSummary> result = Status::error("not run");
+  std::thread runner([&] {
+    RunOptions options;
+    options.stop = &stop;
+    options.threads = 1;
+    options.chunk_bytes = 4096;
+    result = run_plan(*plan, options);
+  });
+  auto lines = [](int from, int n, const char* type) {
+    std::string text;
+    for (int i = 0; i < n; ++i) {
+      text += "{\"ts\":" + std::to_string(from + i) + ",\"type\":\"" + type + "\",\"pad\":\"" +
+              std::string(40, 'p') + "\"}\n";
+    }
+    return text;
+  };
+  const int bulk_fd = connect_to(port);
+  send_all(bulk_fd, lines(1000, 400, "server_down"));  // > 16 KiB: bulk, and it blocks the worker
+  REQUIRE(eventually([&] { return bulk.blocked(); }));
+  send_all(bulk_fd, lines(5000, 300, "metric"));  // several 4 KiB chunks, waiting for the worker
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // handed over: sequenced
+  const int trickle_fd = connect_to(port);
+  send_all(trickle_fd, lines(100000, 1, "metric"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // it ran, on its reading thread
+  bulk.release();
+  ::close(bulk_fd);
+  ::close(trickle_fd);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  stop = true;
+  runner.join();
+  INFO(result.status().message());
+  REQUIRE(result.is_ok());
+  CHECK(read_lines(dir.file("late.jsonl")).empty());
+  auto out = read_lines(dir.file("out.jsonl"));
+  REQUIRE(out.size() == 1);  // [0 s, 10 s) closed by the trickle's watermark; [100 s, …) is open
+  CHECK_THAT(out[0], Contains("\"n\":700"));
 }
