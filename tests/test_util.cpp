@@ -102,4 +102,19 @@ void send_all(int fd, const std::string& text) {
   }
 }
 
+BackgroundRun::BackgroundRun(Plan& plan, RunOptions options) {
+  options.stop = &stop_;
+  thread_ = std::thread([this, &plan, options] { result_ = run_plan(plan, options); });
+}
+
+BackgroundRun::~BackgroundRun() {
+  if (thread_.joinable()) stop();
+}
+
+Result<RunSummary> BackgroundRun::stop() {
+  stop_ = true;
+  thread_.join();
+  return result_;
+}
+
 }  // namespace licflow::test

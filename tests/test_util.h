@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/plan.h"
@@ -99,5 +100,21 @@ CommandResult run_command(const std::string& command);
 uint16_t free_port();
 int connect_to(uint16_t port);
 void send_all(int fd, const std::string& text);
+
+// A run of `plan` on its own thread, for live sources (TCP, pipes): stop() requests a clean stop,
+// as SIGTERM does, and returns the run's result.
+class BackgroundRun {
+ public:
+  explicit BackgroundRun(Plan& plan, RunOptions options = {});
+  ~BackgroundRun();
+  BackgroundRun(const BackgroundRun&) = delete;
+  BackgroundRun& operator=(const BackgroundRun&) = delete;
+  Result<RunSummary> stop();
+
+ private:
+  std::atomic<bool> stop_{false};
+  Result<RunSummary> result_ = Status::error("not run");
+  std::thread thread_;
+};
 
 }  // namespace licflow::test

@@ -145,16 +145,11 @@ TEST_CASE("a trickle on a priority lane overtakes bulk work that holds every cre
   for (PlanNode& n : plan->nodes) {
     if (n.id == "bulk_out") n.sink = std::move(blocked);
   }
-  std::atomic<bool> stop{false};
-  Result<RunSummary> result = Status::error("not run");
-  std::thread runner([&] {
-    RunOptions options;
-    options.stop = &stop;
-    options.chunk_bytes = 4096;
-    options.max_chunks_in_flight = 2;
-    options.metrics_file = dir.file("metrics.prom");
-    result = run_plan(*plan, options);
-  });
+  RunOptions options;
+  options.chunk_bytes = 4096;
+  options.max_chunks_in_flight = 2;
+  options.metrics_file = dir.file("metrics.prom");
+  BackgroundRun run(*plan, options);
   constexpr int kBulkLines = 20000;
   std::thread bulk_client([port] {
     int fd = connect_to(port);
@@ -178,8 +173,7 @@ TEST_CASE("a trickle on a priority lane overtakes bulk work that holds every cre
   bulk_client.join();
   ::close(urgent);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  stop = true;
-  runner.join();
+  Result<RunSummary> result = run.stop();
   CHECK(overtook);
   INFO(result.status().message());
   REQUIRE(result.is_ok());
@@ -206,13 +200,7 @@ TEST_CASE("a stream of express chunks alone still advances the watermark: window
       "operators:\n  per_minute: {type: window, input: net, key: [], size: 1m,"
       " aggregates: {n: count()}}\n"
       "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") + ", input: per_minute}\n");
-  std::atomic<bool> stop{false};
-  Result<RunSummary> result = Status::error("not run");
-  std::thread runner([&] {
-    RunOptions options;
-    options.stop = &stop;
-    result = run_plan(*plan, options);
-  });
+  BackgroundRun run(*plan);
   const int fd = connect_to(port);
   // One line at a time, each its own quiet spell: every chunk is an express chunk.
   for (int minute = 0; minute < 4; ++minute) {
@@ -222,8 +210,7 @@ TEST_CASE("a stream of express chunks alone still advances the watermark: window
   // Minutes 0, 1 and 2 are closed by the watermark while the connection is still open.
   const bool closed_live = eventually([&] { return read_lines(dir.file("out.jsonl")).size() == 3; });
   ::close(fd);
-  stop = true;
-  runner.join();
+  Result<RunSummary> result = run.stop();
   CHECK(closed_live);
   INFO(result.status().message());
   REQUIRE(result.is_ok());
@@ -251,15 +238,10 @@ TEST_CASE("an express chunk does not advance the watermark of chunks sequenced b
   for (PlanNode& n : plan->nodes) {
     if (n.id == "bulk_out") n.sink = std::move(blocked);
   }
-  std::atomic<bool> stop{false};
-  Result<RunSummary> result = Status::error("not run");
-  std::thread runner([&] {
-    RunOptions options;
-    options.stop = &stop;
-    options.threads = 1;
-    options.chunk_bytes = 4096;
-    result = run_plan(*plan, options);
-  });
+  RunOptions options;
+  options.threads = 1;
+  options.chunk_bytes = 4096;
+  BackgroundRun run(*plan, options);
   auto lines = [](int from, int n, const char* type, size_t pad = 40) {
     std::string text;
     for (int i = 0; i < n; ++i) {
@@ -282,8 +264,7 @@ TEST_CASE("an express chunk does not advance the watermark of chunks sequenced b
   ::close(bulk_fd);
   ::close(trickle_fd);
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  stop = true;
-  runner.join();
+  Result<RunSummary> result = run.stop();
   INFO(result.status().message());
   REQUIRE(result.is_ok());
   CHECK(read_lines(dir.file("late.jsonl")).empty());

@@ -235,13 +235,7 @@ TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime
                         "sources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) +
                         "}\nsinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
                         ", input: net}\n");
-  std::atomic<bool> stop{false};
-  Result<RunSummary> result = Status::error("not run");
-  std::thread runner([&] {
-    RunOptions options;
-    options.stop = &stop;
-    result = run_plan(*plan, options);
-  });
+  BackgroundRun run(*plan);
   constexpr int kClients = 6, kLinesEach = 2000;
   std::vector<std::thread> clients;
   for (int c = 0; c < kClients; ++c) {
@@ -262,8 +256,7 @@ TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime
   send_all(cut, "{\"ts\":5,\"type\":\"metric\",\"client\":99}\n{\"ts\":6,\"type\":\"met");
   ::close(cut);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  stop = true;
-  runner.join();
+  Result<RunSummary> result = run.stop();
   INFO(result.status().message());
   REQUIRE(result.is_ok());
   CHECK(result.value().events == kClients * kLinesEach + 1);
@@ -300,13 +293,7 @@ TEST_CASE("a pipe's lines go through as soon as it goes quiet, not when a chunk 
   auto plan = load_plan("name: t\nsources:\n  pipe: {type: file, path: " + fifo + "}\n" +
                         "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
                         ", input: pipe}\n");
-  std::atomic<bool> stop{false};
-  Result<RunSummary> result = Status::error("not run");
-  std::thread runner([&] {
-    RunOptions options;
-    options.stop = &stop;
-    result = run_plan(*plan, options);
-  });
+  BackgroundRun run(*plan);
   const int writer = ::open(fifo.c_str(), O_WRONLY);
   REQUIRE(writer >= 0);
   const std::string line = "{\"ts\":1,\"type\":\"metric\"}\n";
@@ -317,8 +304,7 @@ TEST_CASE("a pipe's lines go through as soon as it goes quiet, not when a chunk 
     arrived = read_lines(dir.file("out.jsonl")).size() == 1;
   }
   ::close(writer);
-  stop = true;
-  runner.join();
+  Result<RunSummary> result = run.stop();
   CHECK(arrived);
   REQUIRE(result.is_ok());
 }
