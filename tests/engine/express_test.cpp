@@ -75,6 +75,22 @@ class BlockedSink final : public Sink {
   size_t records_ = 0;
 };
 
+// Puts a BlockedSink in place of sink `id` of the plan.
+BlockedSink& block_sink(Plan& plan, const std::string& id) {
+  auto blocked = std::make_unique<BlockedSink>();
+  BlockedSink& sink = *blocked;
+  for (PlanNode& n : plan.nodes) {
+    if (n.id == id) n.sink = std::move(blocked);
+  }
+  return sink;
+}
+
+// A pipeline whose one source `net` listens on `port`; `rest` holds its operators and sinks.
+std::unique_ptr<Plan> tcp_plan(uint16_t port, const std::string& rest) {
+  return load_plan("name: t\nsources:\n  net: {type: tcp, listen: 127.0.0.1:" +
+                   std::to_string(port) + "}\n" + rest);
+}
+
 }  // namespace
 
 TEST_CASE("an express chunk runs on the pushing thread, then its watermark follows in line",
@@ -133,18 +149,13 @@ TEST_CASE("a trickle on a priority lane overtakes bulk work that holds every cre
           "[express][runtime][spec-5]") {
   TempDir dir;
   const uint16_t port = free_port();
-  auto plan = load_plan(
-      "name: t\nsources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) + "}\n"
+  auto plan = tcp_plan(port,
       "operators:\n  lanes:\n    type: route\n    input: net\n"
       "    routes: {urgent: \"type == 'server_down'\", bulk: 'true'}\n    priority: [urgent]\n"
       "sinks:\n  urgent_out: {type: file, path: " + dir.file("urgent.jsonl") +
       ", input: lanes.urgent}\n  bulk_out: {type: file, path: " + dir.file("bulk.jsonl") +
       ", input: lanes.bulk}\n");
-  auto blocked = std::make_unique<BlockedSink>();
-  BlockedSink& bulk = *blocked;
-  for (PlanNode& n : plan->nodes) {
-    if (n.id == "bulk_out") n.sink = std::move(blocked);
-  }
+  BlockedSink& bulk = block_sink(*plan, "bulk_out");
   RunOptions options;
   options.chunk_bytes = 4096;
   options.max_chunks_in_flight = 2;
@@ -195,8 +206,7 @@ TEST_CASE("a stream of express chunks alone still advances the watermark: window
           "[express][runtime][spec-2]") {
   TempDir dir;
   const uint16_t port = free_port();
-  auto plan = load_plan(
-      "name: t\nsources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) + "}\n"
+  auto plan = tcp_plan(port,
       "operators:\n  per_minute: {type: window, input: net, key: [], size: 1m,"
       " aggregates: {n: count()}}\n"
       "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") + ", input: per_minute}\n");
@@ -226,18 +236,13 @@ TEST_CASE("an express chunk does not advance the watermark of chunks sequenced b
   // Those waiting chunks came first in the source's order: none of their records is late.
   TempDir dir;
   const uint16_t port = free_port();
-  auto plan = load_plan(
-      "name: t\nsources:\n  net: {type: tcp, listen: 127.0.0.1:" + std::to_string(port) + "}\n"
+  auto plan = tcp_plan(port,
       "operators:\n  downs: {type: filter, input: net, where: \"type == 'server_down'\"}\n"
       "  w: {type: window, input: net, key: [], size: 10s, aggregates: {n: count()}}\n"
       "sinks:\n  bulk_out: {type: file, path: " + dir.file("bulk.jsonl") + ", input: downs}\n"
       "  out: {type: file, path: " + dir.file("out.jsonl") + ", input: w}\n"
       "  late: {type: file, path: " + dir.file("late.jsonl") + ", input: w.late}\n");
-  auto blocked = std::make_unique<BlockedSink>();
-  BlockedSink& bulk = *blocked;
-  for (PlanNode& n : plan->nodes) {
-    if (n.id == "bulk_out") n.sink = std::move(blocked);
-  }
+  BlockedSink& bulk = block_sink(*plan, "bulk_out");
   RunOptions options;
   options.threads = 1;
   options.chunk_bytes = 4096;

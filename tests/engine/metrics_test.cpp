@@ -143,7 +143,11 @@ TEST_CASE("GET /metrics counts what the running graph processed; GET /healthz an
     CHECK(res->status == 200);
     CHECK(res->get_header_value("Content-Type").rfind("text/plain; version=0.0.4", 0) == 0);
     m = parse_prometheus(res->body);
-    if (m["licflow_sink_records_total{sink=\"out\",type=\"file\"}"] == 300) break;
+    // A sink counts a record in when it formats it and its latency once it is written.
+    if (m["licflow_sink_records_total{sink=\"out\",type=\"file\"}"] == 300 &&
+        m["licflow_sink_latency_seconds_count{sink=\"out\"}"] == 300) {
+      break;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
   }
   auto health = client.Get("/healthz");
