@@ -292,27 +292,23 @@ struct NameHash {
 }  // namespace
 
 struct EventParser::Impl {
-  // One key of the object being read, in first-occurrence order. Fields are collected here and
-  // moved onto the Record at the end, because Record offers no O(1) replace or erase and a 1 MiB
-  // line of duplicate keys or dropped values would otherwise cost quadratic time.
-  struct Slot {
-    template <typename V>
-    Slot(FieldId i, V&& v) : value(std::forward<V>(v)), id(i) {}
-    Value value;
-    FieldId id;
-    // A null known optional field, a dropped array/object or a wrong-typed known field: not
-    // written, but it holds the key's position in case a later duplicate key revives it.
-    bool absent = false;
-  };
-
   od::parser parser;
   // Field name bytes -> id for names outside SPEC §1's list; saves intern_field's lock and hash.
   std::unordered_map<std::string, FieldId, NameHash, std::equal_to<>> names;
-  std::vector<Slot> slots;
-  // slot_of[id] is valid when seen[id] == generation (stamps avoid clearing per line).
+
+  // The line's fields are built in place on the output record, in first-occurrence order.
+  // slot_of[id] indexes them when seen[id] == generation (stamps avoid clearing per line), so a
+  // duplicate key is replaced in O(1): a 1 MiB line of duplicate keys stays linear.
+  std::vector<Field>* fields = nullptr;
   std::vector<uint32_t> seen;
   std::vector<uint32_t> slot_of;
   uint32_t generation = 0;
+  // absent[i]: field i is a null known optional field, a dropped array/object or a wrong-typed
+  // known field. It is not written, but it holds the key's position in case a later duplicate key
+  // revives it. Such fields, and the placeholders of a projection, are removed at the end.
+  std::vector<uint8_t> absent;
+  bool needs_compaction = false;
+  size_t expected_fields = 8;  // the previous line's field count: most streams keep one shape
 
   FieldId lookup(std::string_view name) {
     if (FieldId id = known_field(name.data(), name.size()); id != kNoField) return id;
@@ -322,22 +318,25 @@ struct EventParser::Impl {
     return id;
   }
 
-  void begin_record() {
+  void begin_record(Record& out) {
     if (++generation == 0) {  // wrapped: old stamps could collide
       std::fill(seen.begin(), seen.end(), 0);
       generation = 1;
     }
-    // Keep the capacity for the next line, unless a huge line inflated it.
-    if (slots.capacity() > kMaxRetainedSlots) {
-      slots = std::vector<Slot>();
+    // Keep the scratch capacity for the next line, unless a huge line inflated it.
+    if (absent.capacity() > kMaxRetainedSlots) {
+      absent = std::vector<uint8_t>();
     } else {
-      slots.clear();
+      absent.clear();
     }
+    needs_compaction = false;
+    fields = &out.mutable_fields();
+    fields->reserve(expected_fields);
   }
 
-  Slot* find(FieldId id) {
+  Field* find(FieldId id) {
     if (id >= seen.size() || seen[id] != generation) return nullptr;
-    return &slots[slot_of[id]];
+    return &(*fields)[slot_of[id]];
   }
 
   // The projection of the line being parsed; null: every field.
@@ -352,14 +351,15 @@ struct EventParser::Impl {
       place(id, std::forward<V>(v));
     } else if (id == field::kFeature || id == field::kServer) {
       place(id, Value());
+      needs_compaction = true;
     }
   }
 
   template <typename V>
   void place(FieldId id, V&& v) {
-    if (Slot* slot = find(id)) {  // duplicate key: the last value wins, at the first position
-      slot->value = Value(std::forward<V>(v));
-      slot->absent = false;
+    if (Field* f = find(id)) {  // duplicate key: the last value wins, at the first position
+      f->value = Value(std::forward<V>(v));
+      absent[static_cast<size_t>(f - fields->data())] = 0;
       return;
     }
     if (id >= seen.size()) {
@@ -367,27 +367,36 @@ struct EventParser::Impl {
       slot_of.resize(seen.size());
     }
     seen[id] = generation;
-    slot_of[id] = static_cast<uint32_t>(slots.size());
-    slots.emplace_back(id, std::forward<V>(v));
+    slot_of[id] = static_cast<uint32_t>(fields->size());
+    fields->push_back({id, Value(std::forward<V>(v))});
+    absent.push_back(0);
   }
 
   void put_absent(FieldId id) {
     put(id, Value());
-    if (Slot* slot = find(id)) slot->absent = true;
+    if (Field* f = find(id)) {
+      absent[static_cast<size_t>(f - fields->data())] = 1;
+      needs_compaction = true;
+    }
   }
 
   bool is_absent(FieldId id) {
-    const Slot* slot = find(id);
-    return slot == nullptr || slot->absent;
+    const Field* f = find(id);
+    return f == nullptr || absent[static_cast<size_t>(f - fields->data())] != 0;
   }
 
-  void move_to(Record& out) {
-    size_t n = 0;
-    for (const Slot& slot : slots) n += !slot.absent && kept(slot.id);
-    out.reserve(n);
-    for (Slot& slot : slots) {
-      if (!slot.absent && kept(slot.id)) out.append(slot.id, std::move(slot.value));
+  // Removes the absent fields and the projection's placeholders, keeping the order of the rest.
+  void finish_record() {
+    expected_fields = std::min<size_t>(fields->size(), 64);
+    if (!needs_compaction) return;
+    size_t out = 0;
+    for (size_t i = 0; i < fields->size(); ++i) {
+      Field& f = (*fields)[i];
+      if (absent[i] != 0 || !kept(f.id)) continue;
+      if (out != i) (*fields)[out] = std::move(f);
+      ++out;
     }
+    fields->resize(out);
   }
 
   bool parse(const char* data, size_t len, size_t capacity, Record& out, std::string& error);
@@ -458,7 +467,7 @@ std::string describe_non_object(od::document& doc, const char* end) {
 bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Record& out,
                               std::string& error) {
   out = Record();
-  begin_record();
+  begin_record(out);
 
   od::document doc;
   if (auto err = parser.iterate(data, len, capacity).get(doc)) {
@@ -621,7 +630,7 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
 
   // SPEC §1: `server` defaults to "default", written onto the record (in place of a null).
   if (is_absent(field::kServer)) put(field::kServer, std::string_view("default"));
-  move_to(out);
+  finish_record();
   return true;
 }
 

@@ -53,6 +53,8 @@ class Record {
     return false;
   }
   const std::vector<Field>& fields() const { return fields_; }
+  // For builders that fill a record in place and keep their own index of it (EventParser).
+  std::vector<Field>& mutable_fields() { return fields_; }
   void reserve(size_t n) { fields_.reserve(n); }
 
   friend bool operator==(const Record& a, const Record& b) {
