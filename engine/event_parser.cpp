@@ -224,7 +224,9 @@ constexpr int kMaxDepth = 512;
 // (simdjson would otherwise skip it by bracket counting alone). `depth` counts enclosing values.
 error_code validate_composite(od::value& v, od::json_type type, int depth);
 
-error_code read_scalar(od::value& v, Scalar& out, int depth = 1) {
+// Inlined into the per-field loop: passing the value to an out-of-line call costs a store and a
+// reload that stalls on every field. Arrays and objects, rare in events, take the call.
+[[gnu::always_inline]] inline error_code read_scalar(od::value& v, Scalar& out, int depth = 1) {
   od::json_type type;
   if (auto err = v.type().get(type)) return err;
   switch (type) {
@@ -368,7 +370,7 @@ struct EventParser::Impl {
     }
     seen[id] = generation;
     slot_of[id] = static_cast<uint32_t>(fields->size());
-    fields->push_back({id, Value(std::forward<V>(v))});
+    fields->emplace_back(std::in_place, id, std::forward<V>(v));
     absent.push_back(0);
   }
 
@@ -396,7 +398,7 @@ struct EventParser::Impl {
       if (out != i) (*fields)[out] = std::move(f);
       ++out;
     }
-    fields->resize(out);
+    fields->erase(fields->begin() + static_cast<std::ptrdiff_t>(out), fields->end());
   }
 
   bool parse(const char* data, size_t len, size_t capacity, Record& out, std::string& error);

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
 #include "engine/field_names.h"
@@ -16,6 +17,11 @@ namespace licflow {
 inline constexpr int64_t kMinTime = std::numeric_limits<int64_t>::min();
 
 struct Field {
+  Field(FieldId i, Value v) : id(i), value(std::move(v)) {}
+  // Builds the value in place from what a Value is made of (a string_view, an int64_t…).
+  template <typename V>
+  Field(std::in_place_t, FieldId i, V&& v) : id(i), value(std::forward<V>(v)) {}
+
   FieldId id;
   Value value;
 };

@@ -25,8 +25,9 @@ class Value {
   Value(int i) : v_(int64_t{i}) {}
   Value(double d) : v_(d) {}
   Value(std::string s) : v_(std::move(s)) {}
-  Value(std::string_view s) : v_(std::string(s)) {}
-  Value(const char* s) : v_(std::string(s)) {}
+  // Built in place: a temporary std::string moved in would copy a short string's bytes twice.
+  Value(std::string_view s) : v_(std::in_place_type<std::string>, s) {}
+  Value(const char* s) : v_(std::in_place_type<std::string>, s) {}
   // Shared, not copied: an alert's record travels to every sink without a deep copy.
   explicit Value(std::shared_ptr<const Record> object) : v_(std::move(object)) {}
 
