@@ -492,8 +492,10 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
   uint32_t bad_fields = 0;  // bit per known FieldId whose last value has the wrong type
 
   Scalar sc;
-  for (auto f : obj) {
-    if (auto err = f.error()) {
+  od::field f;
+  for (auto result : obj) {
+    // Taken out once: every call on the simdjson_result would copy the field again.
+    if (auto err = std::move(result).get(f)) {
       error = invalid_json(err);
       return false;
     }
@@ -510,7 +512,7 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
     }
     const FieldId id = lookup(name);
 
-    od::value v = f.value();
+    od::value& v = f.value();
     if (auto err = read_scalar(v, sc)) {
       error = invalid_json(err);
       error += " (field `";
