@@ -30,6 +30,18 @@ class Record {
  public:
   int64_t ts = 0;
 
+  Record() = default;
+  Record(const Record&) = default;
+  Record(Record&&) noexcept = default;
+  Record& operator=(const Record&) = default;
+  Record& operator=(Record&&) noexcept = default;
+  // A copy with room for `extra` more fields, so an operator that annotates what it passes on
+  // does not reallocate (and move every field) on its first set().
+  Record(const Record& other, size_t extra) : ts(other.ts) {
+    fields_.reserve(other.fields_.size() + extra);
+    fields_.insert(fields_.end(), other.fields_.begin(), other.fields_.end());
+  }
+
   // nullptr when the field is absent. A present field may hold null (SPEC §4 `exists`).
   const Value* find(FieldId id) const {
     for (const Field& f : fields_) {

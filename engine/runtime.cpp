@@ -540,6 +540,9 @@ class Runner {
             {runtime_[i].get(), i, static_cast<uint32_t>(k)});
       }
     }
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      if (plan_.nodes[i].op) plan_.nodes[i].op->set_consumed_ports(consumed_ports(i));
+    }
 
     plan_projections();
     parse_ = std::make_unique<flow::function_node<ParseJob, flow::continue_msg>>(
@@ -566,6 +569,15 @@ class Runner {
     }
   }
 
+  // consumed[port]: something reads that port of node `node`.
+  std::vector<bool> consumed_ports(size_t node) const {
+    std::vector<bool> consumed;
+    for (const auto& port_consumers : runtime_[node]->consumers) {
+      consumed.push_back(!port_consumers.empty());
+    }
+    return consumed;
+  }
+
   // Projection pushdown (Operator::fields_read): a source whose every consumer is an operator
   // naming the fields it reads parses only their union. A sink, or an operator that passes
   // records on whole, needs them all.
@@ -576,12 +588,8 @@ class Runner {
       bool all = runtime_[s]->consumers[0].empty();
       for (const Consumer& c : runtime_[s]->consumers[0]) {
         const PlanNode& n = plan_.nodes[c.node];
-        std::vector<bool> consumed;
-        for (const auto& port_consumers : runtime_[c.node]->consumers) {
-          consumed.push_back(!port_consumers.empty());
-        }
         std::optional<std::vector<FieldId>> read;
-        if (n.op) read = n.op->fields_read(consumed);
+        if (n.op) read = n.op->fields_read(consumed_ports(c.node));
         if (!read) {
           all = true;
           break;

@@ -32,6 +32,7 @@ namespace {
 
 constexpr size_t kOut = 0;
 constexpr size_t kSessions = 1;
+constexpr size_t kAnnotations = 7;  // fields annotate() (and a late flag) may add to a record
 
 enum class DupGroup { kNone, kUser, kHost, kUserHost };
 
@@ -327,7 +328,7 @@ class LicenseState final : public TimeOrderedOperator {
     } else if (t == "dequeued") {
       s.queued = std::max<int64_t>(0, s.queued - 1);
     }
-    Record annotated(r);
+    Record annotated(r, kAnnotations);
     annotate(annotated, s);
     out(kOut, std::move(annotated));
     if (session) out(kSessions, std::move(*session));
@@ -445,8 +446,9 @@ class LicenseState final : public TimeOrderedOperator {
                  reason != nullptr && reason->is_string() ? reason->as_string() : "checkin");
   }
 
-  // Closes one open checkout and returns its session record.
-  Record close(FeatureState& s, CheckoutOrder order, int64_t end, const std::string& reason) {
+  // Closes one open checkout and returns its session record; none when nothing reads `sessions`.
+  std::optional<Record> close(FeatureState& s, CheckoutOrder order, int64_t end,
+                              const std::string& reason) {
     auto it = s.open.find(order);
     Checkout c = std::move(it->second);
     s.open.erase(it);
@@ -455,6 +457,7 @@ class LicenseState final : public TimeOrderedOperator {
     uh->second.erase(order);
     if (uh->second.empty()) s.by_user_host.erase(uh);
     add_to_in_use(s, c, -1);
+    if (!port_consumed(kSessions)) return std::nullopt;
 
     const Fields& f = fields();
     Record session;
@@ -486,9 +489,12 @@ class LicenseState final : public TimeOrderedOperator {
       FeatureState& s = state_for(server, feature);
       if (s.in_use <= 0) continue;
       std::vector<Record> sessions;
-      while (!s.open.empty()) sessions.push_back(close(s, s.open.begin()->first, r.ts, "server_down"));
+      while (!s.open.empty()) {
+        auto session = close(s, s.open.begin()->first, r.ts, "server_down");
+        if (session) sessions.push_back(std::move(*session));
+      }
       s.in_use = 0;
-      Record copy(r);
+      Record copy(r, kAnnotations);
       copy.set(field::kFeature, Value(feature));
       annotate(copy, s);
       out(kOut, std::move(copy));

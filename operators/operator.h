@@ -53,6 +53,12 @@ class Operator {
   virtual std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const {
     return std::nullopt;
   }
+  // Called by the runtime once, before the first batch: consumed[port] says whether anything
+  // reads that port. An operator may skip building records only an unread port would get (the
+  // session records of a license_state whose `sessions` nobody reads).
+  virtual void set_consumed_ports(const std::vector<bool>& consumed) { consumed_ = consumed; }
+  bool port_consumed(size_t port) const { return port >= consumed_.size() || consumed_[port]; }
+
   // True for an operator without state whose cost is linear in the batch (filter, route): the
   // runtime may run an express batch through it at once, ahead of queued bulk batches.
   virtual bool stateless() const { return false; }
@@ -104,6 +110,7 @@ class Operator {
 
  private:
   std::vector<std::string> ports_;
+  std::vector<bool> consumed_;  // empty until set_consumed_ports: every port counts as read
   std::atomic<uint64_t> dropped_{0};
   std::atomic<uint64_t> late_{0};
   std::atomic<uint64_t> keys_{0};

@@ -42,6 +42,10 @@ class PartitionedOperator final : public Operator {
   std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const override {
     return parts_[0]->fields_read(consumed);
   }
+  void set_consumed_ports(const std::vector<bool>& consumed) override {
+    Operator::set_consumed_ports(consumed);
+    for (auto& part : parts_) part->set_consumed_ports(consumed);
+  }
 
   bool has_state() const override { return true; }
   bool checkpointable() const override { return parts_[0]->checkpointable(); }

@@ -379,3 +379,35 @@ TEST_CASE("a source feeding only windows parses only their fields, with the same
   REQUIRE_FALSE(late.empty());
   for (const std::string& line : late) CHECK_THAT(line, Contains("\"user\":\"lu\""));  // whole
 }
+
+TEST_CASE("an operator port nobody reads is not built: license_state without `sessions` readers",
+          "[runtime]") {
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 2000; ++i) {
+    input += "{\"ts\":" + std::to_string(i * 1000) + ",\"type\":\"" +
+             (i % 2 == 0 ? "checkout" : "checkin") + "\",\"feature\":\"f" +
+             std::to_string(i / 2 % 5) + "\",\"handle\":\"h" + std::to_string(i / 2) + "\"}\n";
+  }
+  write_file(dir.file("in.jsonl"), input);
+  auto run_with = [&](const std::string& sinks) {
+    auto plan = load_plan("name: t\nsources:\n  events: {type: file, path: " +
+                          dir.file("in.jsonl") +
+                          "}\noperators:\n  state: {type: license_state, input: events}\n"
+                          "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                          ", input: state}\n" + sinks);
+    RunSummary s = run_ok(*plan);
+    for (const NodeStats& n : s.nodes) {
+      if (n.id == "state") return std::make_pair(read_lines(dir.file("out.jsonl")), n.records_out);
+    }
+    FAIL("no stats for `state`");
+    return std::make_pair(std::vector<std::string>{}, uint64_t{0});
+  };
+  auto [unread_out, unread_records_out] = run_with("");
+  auto [read_out, read_records_out] =
+      run_with("  sessions: {type: file, path: " + dir.file("s.jsonl") + ", input: state.sessions}\n");
+  CHECK(unread_out == read_out);
+  CHECK(read_lines(dir.file("s.jsonl")).size() == 1000);  // every checkin closed a session
+  CHECK(read_records_out == 3000);
+  CHECK(unread_records_out == 2000);  // the sessions were built for nobody before
+}

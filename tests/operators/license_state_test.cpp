@@ -321,3 +321,27 @@ TEST_CASE("records not about a feature pass unannotated", "[license_state][spec-
   CHECK_FALSE(h.records()[0].find(intern_field("in_use")));
   CHECK_FALSE(h.records()[1].find(intern_field("in_use")));
 }
+
+TEST_CASE("with nothing reading `sessions`, no session is built and `out` is unchanged",
+          "[license_state][spec-5]") {
+  const std::string events = R"({"ts":1,"type":"checkout","feature":"f","handle":"a","count":2}
+{"ts":2,"type":"checkout","feature":"f","user":"u","host":"x"}
+{"ts":3,"type":"checkin","feature":"f","handle":"a"}
+{"ts":4,"type":"checkout","feature":"g","handle":"b"}
+{"ts":5,"type":"server_down"}
+{"ts":6,"type":"checkout","feature":"f","handle":"a"}
+)";
+  Harness read;
+  read.run(events);
+  Harness unread;
+  unread.op().set_consumed_ports({true, false});
+  unread.run(events);
+  REQUIRE(read.sessions().size() == 3);  // a by checkin; the other f and g by server_down
+  CHECK(unread.sessions().empty());
+  CHECK(unread.records() == read.records());
+  CHECK(types(unread.records()) ==
+        std::vector<std::string>{"checkout", "checkout", "checkin", "checkout", "server_down",
+                                 "server_down", "server_down", "checkout"});
+  CHECK(get(unread.records()[5], "in_use").as_int() == 0);
+  CHECK(get(unread.records()[7], "in_use").as_int() == 1);
+}
