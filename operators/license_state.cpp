@@ -83,7 +83,11 @@ struct FeatureState {
   bool exhausted = false;
   std::map<CheckoutOrder, Checkout> open;  // oldest first
   std::unordered_map<std::string, CheckoutOrder> by_handle;
+  // Built on the first checkin without a handle (index_user_host), then kept up to date: most
+  // license servers send handles, and the index costs a hash lookup and two allocations per
+  // checkout. Not checkpointed; a loaded state starts without it.
   std::unordered_map<std::string, std::set<CheckoutOrder>> by_user_host;
+  bool user_host_indexed = false;
   std::unordered_map<std::string, std::multiset<int64_t>> holders;  // dup_group only
 };
 
@@ -156,7 +160,6 @@ class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
       for (Value* v : {&c.user, &c.host, &c.group, &c.project}) *v = in.value();
       if (order.second >= next_arrival_ || s.open.count(order) > 0) return in.fail();
       if (c.handle && !s.by_handle.emplace(*c.handle, order).second) return in.fail();
-      s.by_user_host[c.user_host].insert(order);
       if (s.dup_group != DupGroup::kNone) s.holders[c.holder].insert(c.count);
       s.open.emplace(order, std::move(c));
     }
@@ -394,7 +397,7 @@ class LicenseState final : public TimeOrderedOperator {
     }
     CheckoutOrder order{r.ts, arrival};
     if (c.handle) s.by_handle.emplace(*c.handle, order);
-    s.by_user_host[c.user_host].insert(order);
+    if (s.user_host_indexed) s.by_user_host[c.user_host].insert(order);
     add_to_in_use(s, c, +1);
     s.open.emplace(order, std::move(c));
   }
@@ -423,6 +426,7 @@ class LicenseState final : public TimeOrderedOperator {
     if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
       if (auto it = s.by_handle.find(h->as_string()); it != s.by_handle.end()) target = it->second;
     } else {
+      index_user_host(s);
       std::string uh = presence_key(r.find(field::kUser)) + presence_key(r.find(field::kHost));
       if (auto it = s.by_user_host.find(uh); it != s.by_user_host.end()) {
         const Value* n = r.find(field::kCount);
@@ -446,6 +450,12 @@ class LicenseState final : public TimeOrderedOperator {
                  reason != nullptr && reason->is_string() ? reason->as_string() : "checkin");
   }
 
+  void index_user_host(FeatureState& s) {
+    if (s.user_host_indexed) return;
+    for (const auto& [order, c] : s.open) s.by_user_host[c.user_host].insert(order);
+    s.user_host_indexed = true;
+  }
+
   // Closes one open checkout and returns its session record; none when nothing reads `sessions`.
   std::optional<Record> close(FeatureState& s, CheckoutOrder order, int64_t end,
                               const std::string& reason) {
@@ -453,9 +463,11 @@ class LicenseState final : public TimeOrderedOperator {
     Checkout c = std::move(it->second);
     s.open.erase(it);
     if (c.handle) s.by_handle.erase(*c.handle);
-    auto uh = s.by_user_host.find(c.user_host);
-    uh->second.erase(order);
-    if (uh->second.empty()) s.by_user_host.erase(uh);
+    if (s.user_host_indexed) {
+      auto uh = s.by_user_host.find(c.user_host);
+      uh->second.erase(order);
+      if (uh->second.empty()) s.by_user_host.erase(uh);
+    }
     add_to_in_use(s, c, -1);
     if (!port_consumed(kSessions)) return std::nullopt;
 
