@@ -31,10 +31,6 @@ class Record {
   int64_t ts = 0;
 
   Record() = default;
-  Record(const Record&) = default;
-  Record(Record&&) noexcept = default;
-  Record& operator=(const Record&) = default;
-  Record& operator=(Record&&) noexcept = default;
   // A copy with room for `extra` more fields, so an operator that annotates what it passes on
   // does not reallocate (and move every field) on its first set().
   Record(const Record& other, size_t extra) : ts(other.ts) {
