@@ -226,12 +226,23 @@ error_code validate_composite(od::value& v, od::json_type type, int depth);
 
 // Inlined into the per-field loop: passing the value to an out-of-line call costs a store and a
 // reload that stalls on every field. Arrays and objects, rare in events, take the call.
-[[gnu::always_inline]] inline error_code read_scalar(od::value& v, Scalar& out, int depth = 1) {
+// `need_string`: false when only the kind of a string matters (a field the projection leaves
+// out): a string without a backslash is then valid as it stands (stage 1 checked its UTF-8), so
+// it is not unescaped into the parser's buffer; `out.s` is left empty.
+[[gnu::always_inline]] inline error_code read_scalar(od::value& v, Scalar& out, int depth = 1,
+                                                     bool need_string = true) {
   od::json_type type;
   if (auto err = v.type().get(type)) return err;
   switch (type) {
     case od::json_type::string:
       out.kind = Scalar::Kind::kString;
+      if (!need_string) {
+        const std::string_view token = v.raw_json_token();
+        if (std::memchr(token.data(), '\\', token.size()) == nullptr) {
+          out.s = {};
+          return simdjson::SUCCESS;
+        }
+      }
       return v.get_string().get(out.s);
     case od::json_type::number:
       return parse_number_token(v.raw_json_token(), out) ? simdjson::SUCCESS
@@ -513,7 +524,8 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
     const FieldId id = lookup(name);
 
     od::value& v = f.value();
-    if (auto err = read_scalar(v, sc)) {
+    const bool need_string = kept(id) || id == field::kTs || id == field::kType;
+    if (auto err = read_scalar(v, sc, 1, need_string)) {
       error = invalid_json(err);
       error += " (field `";
       error += quoted(name);

@@ -527,6 +527,9 @@ TEST_CASE("fields left out by a projection are still validated (SPEC §1)", "[pa
       R"({"ts":5,"type":"metric","pad":[1,2})",
       R"({"ts":5,"type":"metric","user":12})",
       R"({"ts":5,"type":"checkout","feature":"f","capacity":-1})",
+      R"({"ts":5,"type":"metric","user":"a\qb"})",       // a bad escape in a left-out string
+      R"({"ts":5,"type":"metric","note":"a\ud800b"})",   // a lone surrogate in one
+      R"({"ts":5,"type":"checkout","feature":"f\x"})",    // in the left-out feature
   };
   for (const std::string& line : lines) {
     INFO(line);
@@ -538,6 +541,7 @@ TEST_CASE("fields left out by a projection are still validated (SPEC §1)", "[pa
   }
   // And a license event whose feature is present but left out is fine.
   CHECK(parse_projected(R"({"ts":5,"type":"checkout","feature":"f"})", keep).ok);
+  CHECK(parse_projected(R"({"ts":5,"type":"checkout","feature":"f\n\u00e9","x":"\"q\""})", keep).ok);
 }
 
 }  // namespace licflow
