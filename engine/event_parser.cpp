@@ -224,8 +224,8 @@ constexpr int kMaxDepth = 512;
 // (simdjson would otherwise skip it by bracket counting alone). `depth` counts enclosing values.
 error_code validate_composite(od::value& v, od::json_type type, int depth);
 
-// Inlined into the per-field loop: passing the value to an out-of-line call costs a store and a
-// reload that stalls on every field. Arrays and objects, rare in events, take the call.
+// Inlined into the per-field loop, which runs it for every field of every line; arrays and
+// objects, rare in events, take the out-of-line call.
 // `need_string`: false when only the kind of a string matters (a field the projection leaves
 // out): a string without a backslash is then valid as it stands (stage 1 checked its UTF-8), so
 // it is not unescaped into the parser's buffer; `out.s` is left empty.
