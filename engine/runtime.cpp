@@ -578,23 +578,39 @@ class Runner {
     return consumed;
   }
 
-  // Projection pushdown (Operator::fields_read): a source whose every consumer is an operator
-  // naming the fields it reads parses only their union. A sink, or an operator that passes
-  // records on whole, needs them all.
+  // The input fields operator `node` needs, or nullopt for every field: those it reads
+  // (Operator::fields_read), or, for a filter or route, those it reads and everything that its
+  // consumers need (Operator::fields_read_forwarding). A sink needs every field.
+  std::optional<std::vector<FieldId>> fields_needed(size_t node) const {
+    const PlanNode& n = plan_.nodes[node];
+    if (!n.op) return std::nullopt;
+    if (auto read = n.op->fields_read(consumed_ports(node))) return read;
+    auto fields = n.op->fields_read_forwarding();
+    if (!fields) return std::nullopt;
+    for (const auto& port_consumers : runtime_[node]->consumers) {
+      for (const Consumer& c : port_consumers) {
+        auto more = fields_needed(c.node);
+        if (!more) return std::nullopt;
+        fields->insert(fields->end(), more->begin(), more->end());
+      }
+    }
+    return fields;
+  }
+
+  // Projection pushdown: a source whose consumers all name the fields they need parses only
+  // their union (and checks the others, SPEC §1).
   void plan_projections() {
     projections_.assign(source_count_, FieldMask());
     for (uint32_t s = 0; s < source_count_; ++s) {
       std::vector<FieldId> fields;
       bool all = runtime_[s]->consumers[0].empty();
       for (const Consumer& c : runtime_[s]->consumers[0]) {
-        const PlanNode& n = plan_.nodes[c.node];
-        std::optional<std::vector<FieldId>> read;
-        if (n.op) read = n.op->fields_read(consumed_ports(c.node));
-        if (!read) {
+        std::optional<std::vector<FieldId>> needed = fields_needed(c.node);
+        if (!needed) {
           all = true;
           break;
         }
-        fields.insert(fields.end(), read->begin(), read->end());
+        fields.insert(fields.end(), needed->begin(), needed->end());
       }
       if (all) continue;
       FieldMask& keep = projections_[s];
@@ -603,7 +619,8 @@ class Runner {
         keep[id] = true;
       }
       keep.resize(std::max<size_t>(keep.size(), 1), false);  // non-empty: a projection
-      spdlog::debug("source `{}` parses {} field(s)", plan_.nodes[s].id, fields.size());
+      spdlog::info("source `{}`: parses only the {} field(s) its consumers read", plan_.nodes[s].id,
+                   fields.size());
     }
   }
 

@@ -10,6 +10,11 @@ class Filter final : public Operator {
   explicit Filter(Expression where) : Operator({"out"}), where_(std::move(where)) {}
 
   bool stateless() const override { return true; }
+  std::optional<std::vector<FieldId>> fields_read_forwarding() const override {
+    std::vector<FieldId> fields;
+    where_.collect_fields(fields);
+    return fields;
+  }
 
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     const std::vector<Record>& in = batch->records;

@@ -53,6 +53,12 @@ class Operator {
   virtual std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const {
     return std::nullopt;
   }
+  // Projection through an operator that forwards its input records unchanged (filter, route):
+  // the fields it reads itself. Its input then needs those and what its consumers need.
+  // nullopt, the default: the operator is not one of those.
+  virtual std::optional<std::vector<FieldId>> fields_read_forwarding() const {
+    return std::nullopt;
+  }
   // Called by the runtime once, before the first batch: consumed[port] says whether anything
   // reads that port. An operator may skip building records only an unread port would get (the
   // session records of a license_state whose `sessions` nobody reads).

@@ -18,6 +18,11 @@ class Route final : public Operator {
 
   bool is_priority_port(size_t port) const override { return priority_[port]; }
   bool stateless() const override { return true; }
+  std::optional<std::vector<FieldId>> fields_read_forwarding() const override {
+    std::vector<FieldId> fields;
+    for (const Expression& condition : conditions_) condition.collect_fields(fields);
+    return fields;
+  }
 
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     const std::vector<Record>& records = batch->records;
