@@ -9,10 +9,30 @@
 
 namespace licflow {
 
+// Where a record stands in its operator's emission order: the (ts, arrival) of the input record
+// that caused it, or of what orders it among outputs due together (the first record of a
+// window's key, the start of an alert's episode). Partitions of an operator fill it, so that
+// their outputs merge in the order one instance would have emitted them (operators/partitioned.h).
+struct EmitOrder {
+  int64_t ts = kMinTime;
+  uint64_t arrival = 0;
+  bool operator<(const EmitOrder& o) const {
+    return ts != o.ts ? ts < o.ts : arrival < o.arrival;
+  }
+};
+
 struct Batch {
   std::vector<Record> records;
   // The producing stream's watermark after these records (SPEC §2); kMinTime before any.
   int64_t watermark = kMinTime;
+  // Per record, the watermark its stream had sent before it (SPEC §2: "each operator judges a
+  // record against the watermark it had received before that record"), so a record behind
+  // an earlier record of the same batch is late as it would be one batch later. Empty: every
+  // record carries the watermark of the stream's previous batch (no progress inside the batch).
+  // Non-decreasing.
+  std::vector<int64_t> watermarks;
+  // Per record, its EmitOrder: only in batches a partition instance emits to its merger.
+  std::vector<EmitOrder> emit_order;
   // The producing stream is idle (SPEC §2 idleness, see engine/watermarks.h): until a batch
   // without this flag comes, consumers leave its watermark out of their minimum.
   bool idle = false;

@@ -648,8 +648,14 @@ class Runner {
       batch.watermark = kMinTime;
     } else {
       rt.max_ts = std::max(rt.max_ts, parsed.express_max_ts);
-      for (const Record& r : batch.records) rt.max_ts = std::max(rt.max_ts, r.ts);
-      if (rt.max_ts != kMinTime) rt.watermark = rt.max_ts - plan_.time.max_out_of_orderness_ms;
+      // Each record carries the watermark of the records read before it (SPEC §2).
+      const int64_t bound = plan_.time.max_out_of_orderness_ms;
+      batch.watermarks.resize(batch.records.size());
+      for (size_t i = 0; i < batch.records.size(); ++i) {
+        batch.watermarks[i] = rt.max_ts == kMinTime ? kMinTime : rt.max_ts - bound;
+        rt.max_ts = std::max(rt.max_ts, batch.records[i].ts);
+      }
+      if (rt.max_ts != kMinTime) rt.watermark = rt.max_ts - bound;
       batch.watermark = rt.watermark;
     }
     batch.idle = parsed.idle;
@@ -765,9 +771,14 @@ class Runner {
   BatchPtr with_node_watermark(size_t node, BatchPtr batch) {
     const InputWatermarks& inputs = runtime_[node]->inputs;
     if (inputs.size() < 2) return batch;
-    if (batch->watermark <= inputs.combined() && batch->idle == inputs.all_idle()) return batch;
+    const int64_t combined = inputs.combined();
+    const bool marks_above = !batch->watermarks.empty() && batch->watermarks.back() > combined;
+    if (batch->watermark <= combined && !marks_above && batch->idle == inputs.all_idle()) {
+      return batch;
+    }
     auto copy = std::make_shared<Batch>(*batch);
-    copy->watermark = std::min(batch->watermark, inputs.combined());
+    copy->watermark = std::min(batch->watermark, combined);
+    for (int64_t& mark : copy->watermarks) mark = std::min(mark, combined);
     copy->idle = inputs.all_idle();
     return copy;
   }

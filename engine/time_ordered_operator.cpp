@@ -8,10 +8,15 @@ namespace licflow {
 TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t input_count)
     : Operator(std::move(ports)), inputs_(input_count) {
   pending_.resize(this->ports().size());
+  pending_marks_.resize(this->ports().size());
+  pending_order_.resize(this->ports().size());
 }
 
 void TimeOrderedOperator::emit(size_t port, Record record) {
   pending_[port].push_back(std::move(record));
+  // Downstream judges the record against the watermark sent before it (SPEC §2).
+  pending_marks_[port].push_back(sent_watermark_);
+  if (partition_) pending_order_[port].push_back(order_);
   // A watermark may fire millions of windows at once: they leave in batches as they come, not
   // all at the end of the call. These batches carry the watermark already sent, which is
   // always safe: it promises nothing new.
@@ -24,6 +29,8 @@ void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
                                const std::shared_ptr<void>& credit) {
   Batch b;
   b.records.swap(pending_[port]);
+  b.watermarks.swap(pending_marks_[port]);
+  b.emit_order.swap(pending_order_[port]);
   b.watermark = watermark;
   b.idle = inputs_.all_idle();
   b.credit = credit;
@@ -34,7 +41,9 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
                                            const std::vector<uint32_t>* selection, Emitter& out) {
   out_ = &out;
   credit_ = batch->credit;
+  partition_ = selection != nullptr;
   const std::vector<Record>& records = batch->records;
+  const std::vector<int64_t>& marks = batch->watermarks;
   const SelectedRecords selected(records, selection);
   before_batch(selected);
   // A partition still sees the whole batch's largest ts: end of input advances every partition
@@ -42,21 +51,39 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   if (selection != nullptr) {
     for (const Record& r : records) max_ts_ = std::max(max_ts_, r.ts);
   }
-  // Every record is judged against the watermark from before the batch (SPEC §2).
+  // Each record is judged against the watermark received before it (SPEC §2): the one its
+  // input carried with it, combined with the other inputs'. The watermark is advanced lazily:
+  // only a late record needs the operator to be at that watermark (so that the records and
+  // timers it releases go first), and otherwise the batch's end is enough, since on-time
+  // records and timers are processed in (ts, arrival) order either way.
   on_time_.clear();
   for (size_t k = 0; k < selected.size(); ++k) {
     const uint32_t i = selected.index(k);
     const Record& r = records[i];
     max_ts_ = std::max(max_ts_, r.ts);
-    if (r.ts < watermark_) {
+    if (!marks.empty()) inputs_.update(input, marks[i], false);
+    const int64_t before = std::max(watermark_, inputs_.combined());
+    // Arrival numbers count every record of every batch, so that the partitions of an
+    // operator, each seeing its share, number records alike.
+    const uint64_t arrival = next_arrival_ + i;
+    if (r.ts < before) {
+      advance_to(before, records);
+      order_ = {r.ts, arrival};
       on_late(r);
     } else {
-      on_time_.push_back({i, next_arrival_++});
+      on_time_.push_back({i, arrival});
     }
   }
+  next_arrival_ += records.size();
   inputs_.update(input, batch->watermark, batch->idle);
-  watermark_ = std::max(watermark_, inputs_.combined());
-  // The batch's records that the new watermark releases are processed in place, in (ts, arrival)
+  advance_to(std::max(watermark_, inputs_.combined()), records);
+  after_batch();
+  flush(out, batch->credit);
+}
+
+void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record>& records) {
+  watermark_ = watermark;
+  // The batch's records that the watermark releases are processed in place, in (ts, arrival)
   // order, each after the held records that come before it (all of which arrived earlier); only
   // the rest are copied into held_. With bounded disorder that is most records not copied.
   std::stable_sort(on_time_.begin(), on_time_.end(), [&](const Arrival& a, const Arrival& b) {
@@ -67,7 +94,8 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
     for (; next < on_time_.size() && records[on_time_[next].index].ts <= watermark_; ++next) {
       const Record& r = records[on_time_[next].index];
       release_held_through(r.ts);
-      on_time(r.ts);
+      time_reached(r.ts);
+      order_ = {r.ts, on_time_[next].arrival};
       on_record(r);
     }
   }
@@ -75,10 +103,11 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
     const Record& r = records[on_time_[next].index];
     held_.push({r.ts, on_time_[next].arrival, r});
   }
+  on_time_.clear();
   // Also releases records with ts == an unchanged watermark: no on-time record can come before them.
   if (watermark_ != kMinTime) release_up_to(watermark_);
-  after_batch();
-  flush(out, batch->credit);
+  // What is emitted from now on comes after this watermark.
+  sent_watermark_ = watermark_;
 }
 
 void TimeOrderedOperator::release_held_through(int64_t time) {
@@ -86,13 +115,19 @@ void TimeOrderedOperator::release_held_through(int64_t time) {
     // priority_queue::top is const; the record is moved out just before pop discards it.
     Held next = std::move(const_cast<Held&>(held_.top()));
     held_.pop();
-    on_time(next.ts);
+    time_reached(next.ts);
+    order_ = {next.ts, next.arrival};
     on_record(next.record);
   }
 }
 
 void TimeOrderedOperator::release_up_to(int64_t time) {
   release_held_through(time);
+  time_reached(time);
+}
+
+void TimeOrderedOperator::time_reached(int64_t time) {
+  order_ = {time, 0};  // what timers emit comes before the records at that time
   on_time(time);
 }
 
@@ -124,6 +159,7 @@ void TimeOrderedOperator::save_state(StateWriter& out) const {
 void TimeOrderedOperator::load_state(StateReader& in) {
   inputs_.load(in);  // fails when the number of inputs changed
   watermark_ = in.i64();
+  sent_watermark_ = watermark_;  // checkpoints are taken between calls, after a flush
   max_ts_ = in.i64();
   next_arrival_ = in.u64();
   held_ = {};

@@ -2,15 +2,19 @@
 // operator (license_state, window, threshold, anomaly).
 //
 // - The operator's watermark is the minimum of its inputs' watermarks (each input's is the latest
-//   one its batches carried). A record is judged against the watermark received *before* it:
-//   ts < watermark is late (on_late); ts == watermark is on time.
+//   one it carried: per record, Batch::watermarks, then the batch's own). A record is judged
+//   against the watermark received *before* it: ts < watermark is late (on_late); ts ==
+//   watermark is on time. Late records are handled where they arrive, after what the watermark
+//   they come with releases.
 // - On-time records are held until the watermark reaches their ts, then handed to on_record() in
 //   (ts, arrival) order. Before each record, on_time(ts) lets timers due by then fire; after the
 //   held records are released, on_time(watermark).
 // - End of input: the watermark advances to the largest ts received, everything held is
 //   processed, then on_end_of_input().
 // Records are emitted one at a time through emit() and leave as one batch per port per call,
-// carrying the operator's watermark (and, past kMaxBatchRecords, in batches along the way).
+// carrying the operator's watermark (and, past kMaxBatchRecords, in batches along the way); each
+// record carries the watermark sent before it: records released by a watermark leave before it,
+// as in Flink.
 //
 // Threading: as Operator — one thread at a time per instance.
 #pragma once
@@ -93,6 +97,11 @@ class TimeOrderedOperator : public Operator {
 
   void emit(size_t port, Record record);
   int64_t watermark() const { return watermark_; }
+  // The EmitOrder (engine/batch.h) of what emit() sends now: the (ts, arrival) of the record
+  // being processed, or (time, 0) in on_time(time). An operator whose outputs due together are
+  // ordered otherwise (windows by key first seen) sets it before emitting them.
+  const EmitOrder& emit_order() const { return order_; }
+  void set_emit_order(EmitOrder order) { order_ = order; }
 
  private:
   struct Held {
@@ -111,8 +120,13 @@ class TimeOrderedOperator : public Operator {
     uint64_t arrival;
   };
 
+  // Moves the watermark to `watermark`: processes the current batch's on-time records (on_time_)
+  // and the held ones up to it, in (ts, arrival) order, holds the rest of on_time_, fires timers.
+  void advance_to(int64_t watermark, const std::vector<Record>& records);
   // Processes the held records with ts <= time, in (ts, arrival) order.
   void release_held_through(int64_t time);
+  // on_time(time), with emit_order() set to (time, 0).
+  void time_reached(int64_t time);
   // The same, then on_time(time).
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
@@ -125,9 +139,14 @@ class TimeOrderedOperator : public Operator {
   int64_t max_ts_ = kMinTime;
   uint64_t next_arrival_ = 0;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
-  std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records
+  std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records not yet processed
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
-  int64_t sent_watermark_ = kMinTime;         // the watermark of the last batches sent
+  std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
+  std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance
+  bool partition_ = false;  // called with a selection: a partition instance
+  EmitOrder order_;
+  // The watermark downstream has been given: what is emitted now is judged against it.
+  int64_t sent_watermark_ = kMinTime;
   // While process() or finish() runs: where and with which credit batches go.
   Emitter* out_ = nullptr;
   std::shared_ptr<void> credit_;

@@ -29,12 +29,17 @@ class Dedup final : public Operator {
     kept.credit = batch->credit;
     kept.records.reserve(batch->records.size());
     uint64_t skipped = 0;
-    for (const Record& r : batch->records) {
+    const std::vector<int64_t>& marks = batch->watermarks;
+    for (size_t i = 0; i < batch->records.size(); ++i) {
+      const Record& r = batch->records[i];
       if (!key_.encode(r, scratch_)) {
         ++skipped;
         continue;
       }
-      if (admit(scratch_, r.ts)) kept.records.push_back(r);
+      if (admit(scratch_, r.ts)) {
+        kept.records.push_back(r);
+        if (!marks.empty()) kept.watermarks.push_back(marks[i]);
+      }
       if (++since_sweep_ == kSweepEvery) sweep();
     }
     if (skipped > 0) count_dropped(skipped);

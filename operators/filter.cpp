@@ -29,8 +29,15 @@ class Filter final : public Operator {
     kept.credit = batch->credit;
     kept.records.reserve(in.size());
     kept.records.insert(kept.records.end(), in.begin(), in.begin() + first_rejected);
+    const std::vector<int64_t>& marks = batch->watermarks;
+    if (!marks.empty()) {
+      kept.watermarks.reserve(in.size());
+      kept.watermarks.insert(kept.watermarks.end(), marks.begin(), marks.begin() + first_rejected);
+    }
     for (size_t i = first_rejected + 1; i < in.size(); ++i) {
-      if (where_.test(in[i])) kept.records.push_back(in[i]);
+      if (!where_.test(in[i])) continue;
+      kept.records.push_back(in[i]);
+      if (!marks.empty()) kept.watermarks.push_back(marks[i]);
     }
     out.emit(0, std::move(kept));
   }

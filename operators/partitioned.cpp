@@ -37,7 +37,11 @@ class PartitionedOperator::PartEmitter final : public Emitter {
     if (held_records_ >= kEarlyRecords) {
       std::lock_guard guard(lock_);
       for (size_t p = 0; p < ports_.size(); ++p) {
-        for (Batch& b : ports_[p]) out_->emit(p, std::move(b));
+        for (Batch& b : ports_[p]) {
+          // Ahead of the other partitions' records, it may not promise more than was sent.
+          for (int64_t& mark : b.watermarks) mark = std::min(mark, sent_watermark_);
+          out_->emit(p, std::move(b));
+        }
         ports_[p].clear();
       }
       held_records_ = 0;
@@ -100,8 +104,12 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
   publish_counters();
 }
 
-// The partitions' records of one port as one batch, merged by ts (ties: partition order) as one
-// instance would have emitted them, keeping each partition's own order.
+// The partitions' records of one port as one batch, merged by (the watermark each carries, ts,
+// EmitOrder) as one instance would have emitted them, keeping each partition's own order (ties:
+// partition order). The watermarks first: a record must not come after one that carries a
+// watermark past its ts, which one instance would only have emitted later. EmitOrder puts
+// records of one ts in arrival order and windows closing together in their keys' first-seen
+// order, whatever partition they are in.
 void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
   struct Cursor {
     std::vector<Batch>* batches;
@@ -109,6 +117,21 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
     size_t record = 0;
     bool done() const { return batch == batches->size(); }
     Record& head() { return (*batches)[batch].records[record]; }
+    int64_t head_mark() const {
+      const Batch& b = (*batches)[batch];
+      return b.watermarks.empty() ? kMinTime : b.watermarks[record];
+    }
+    EmitOrder head_order() const {
+      const Batch& b = (*batches)[batch];
+      return b.emit_order.empty() ? EmitOrder{} : b.emit_order[record];
+    }
+    bool before(Cursor& other) {
+      const int64_t mark = head_mark();
+      const int64_t other_mark = other.head_mark();
+      if (mark != other_mark) return mark < other_mark;
+      if (head().ts != other.head().ts) return head().ts < other.head().ts;
+      return head_order() < other.head_order();
+    }
     void next() {
       if (++record == (*batches)[batch].records.size()) {
         record = 0;
@@ -132,12 +155,14 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
     cursors.push_back({&batches});
   }
   merged.records.reserve(total);
+  merged.watermarks.reserve(total);
   while (true) {
     Cursor* best = nullptr;
     for (Cursor& c : cursors) {
-      if (!c.done() && (best == nullptr || c.head().ts < best->head().ts)) best = &c;
+      if (!c.done() && (best == nullptr || c.before(*best))) best = &c;
     }
     if (best == nullptr) break;
+    merged.watermarks.push_back(best->head_mark());
     merged.records.push_back(std::move(best->head()));
     best->next();
   }

@@ -6,8 +6,9 @@
 //
 // - The number of partitions is fixed, not the thread count: checkpoints and output do not
 //   depend on --threads. A record lacking a key field goes to partition 0, which counts it.
-// - Output: per port, one batch: the instances' records merged by ts (ties in partition order,
-//   each instance's own order kept, so a key's records keep theirs), with the new watermark,
+// - Output: per port, one batch: the instances' records merged by (the watermark each record
+//   carries, ts) (ties in partition order, each instance's own order kept, so a key's records
+//   keep theirs), with the new watermark,
 //   which only now may leave: no record is ever behind a watermark sent before it. Across
 //   keys, records of equal ts come in partition order, then first-seen order. An instance with a very long output (a watermark firing millions of
 //   windows) sends it along the way, under a lock, rather than hold it; the order across

@@ -29,14 +29,14 @@ class Route final : public Operator {
     const size_t unmatched = conditions_.size();
     std::vector<Batch> lanes(conditions_.size() + 1);
     if (all_) {
-      for (const Record& r : records) {
+      for (size_t k = 0; k < records.size(); ++k) {
         bool matched = false;
         for (size_t i = 0; i < conditions_.size(); ++i) {
-          if (!conditions_[i].test(r)) continue;
-          lanes[i].records.push_back(r);
+          if (!conditions_[i].test(records[k])) continue;
+          add(lanes[i], *batch, k);
           matched = true;
         }
-        if (!matched) lanes[unmatched].records.push_back(r);
+        if (!matched) add(lanes[unmatched], *batch, k);
       }
     } else {
       lane_of_.resize(records.size());
@@ -51,12 +51,18 @@ class Route final : public Operator {
         emit_lanes(batch, lane_of_[0], lanes, out);
         return;
       }
-      for (size_t k = 0; k < records.size(); ++k) lanes[lane_of_[k]].records.push_back(records[k]);
+      for (size_t k = 0; k < records.size(); ++k) add(lanes[lane_of_[k]], *batch, k);
     }
     emit_lanes(batch, lanes.size(), lanes, out);
   }
 
  private:
+  // Appends record `k` of `in` to `lane`, with the watermark it carries.
+  static void add(Batch& lane, const Batch& in, size_t k) {
+    lane.records.push_back(in.records[k]);
+    if (!in.watermarks.empty()) lane.watermarks.push_back(in.watermarks[k]);
+  }
+
   // The port of the first route `r` matches, or the unmatched port.
   size_t first_match(const Record& r) const {
     for (size_t i = 0; i < conditions_.size(); ++i) {

@@ -69,7 +69,9 @@ struct OutputFields {
   FieldId record = intern_field("record");
 };
 
-// (due time, episode sequence): alerts due together fire in the order their episodes started.
+// (due time, arrival number of the record that started the episode): alerts due together fire
+// in the order their episodes started. Arrival numbers are unique and shared by the partitions,
+// so the merged partitions' firings come in that order too.
 using TimerKey = std::pair<int64_t, uint64_t>;
 
 // A key whose condition holds; keys whose condition is false keep no state.
@@ -117,7 +119,7 @@ class ThresholdOperator final : public TimeOrderedOperator {
       emit(kOut, alert("firing", record.ts, record.ts, record));
       return;
     }
-    episode.timer = {due(record.ts), next_sequence_++};
+    episode.timer = {due(record.ts), emit_order().arrival};
     episode.last = record;
     pending_.emplace(episode.timer, &episode);
   }
@@ -138,18 +140,18 @@ class ThresholdOperator final : public TimeOrderedOperator {
       Episode& episode = *pending_.begin()->second;
       pending_.erase(pending_.begin());
       episode.firing = true;
+      set_emit_order({episode.since, episode.timer.second});
       emit(kOut, alert("firing", due(episode.since), episode.since, episode.last));
       episode.last = Record();  // a firing alert needs only `since` until it resolves
     }
   }
 
-  // Checkpoints (SPEC §7): each episode with its key; a pending one also with its sequence number
+  // Checkpoints (SPEC §7): each episode with its key; a pending one also with its arrival number
   // and last record. pending_ points into episodes_ and is rebuilt; its due times come from
   // `since` and the configured `for`.
   bool checkpointable() const override { return true; }
 
   void save_operator_state(StateWriter& out) const override {
-    out.u64(next_sequence_);
     out.u64(episodes_.size());
     for (const auto& [key, episode] : episodes_) {
       out.str(key);
@@ -162,7 +164,6 @@ class ThresholdOperator final : public TimeOrderedOperator {
   }
 
   void load_operator_state(StateReader& in) override {
-    next_sequence_ = in.u64();
     episodes_.clear();
     pending_.clear();
     for (uint64_t n = in.count(17); n > 0 && !in.failed(); --n) {
@@ -174,11 +175,7 @@ class ThresholdOperator final : public TimeOrderedOperator {
       if (episode.firing) continue;
       episode.timer = {due(episode.since), in.u64()};
       episode.last = in.record();
-      // Sequence numbers are unique and below the next one to be handed out.
-      if (episode.timer.second >= next_sequence_ ||
-          !pending_.emplace(episode.timer, &episode).second) {
-        return in.fail();
-      }
+      if (!pending_.emplace(episode.timer, &episode).second) return in.fail();  // unique
     }
   }
 
@@ -215,7 +212,6 @@ class ThresholdOperator final : public TimeOrderedOperator {
   // Node-based: pending_ points into it, and pointers to elements survive rehashing.
   std::unordered_map<std::string, Episode> episodes_;
   std::map<TimerKey, Episode*> pending_;
-  uint64_t next_sequence_ = 0;
 };
 
 size_t input_count(const YAML::Node& node) {

@@ -77,6 +77,9 @@ struct KeyState {
   int64_t next_start = kMinTime;
   int64_t chained_end = kMinTime;
   bool carries_value = false;  // some gauge field's current value is non-zero
+  // (ts, arrival) of the key's first record: windows closing together come out in this order,
+  // across partitions too (SPEC §5: keys in first-seen order).
+  EmitOrder first_seen;
 };
 
 // How a key's state is checkpointed and spilled, and weighed against state.memory_limit.
@@ -108,6 +111,8 @@ class KeyStateCodec final : public KeyedState<KeyState>::Codec {
     out.i64(key.next_start);
     out.i64(key.chained_end);
     out.boolean(key.carries_value);
+    out.i64(key.first_seen.ts);
+    out.u64(key.first_seen.arrival);
   }
 
   void load(StateReader& in, KeyState& key) const override {
@@ -136,6 +141,8 @@ class KeyStateCodec final : public KeyedState<KeyState>::Codec {
     key.next_start = in.i64();
     key.chained_end = in.i64();
     key.carries_value = in.boolean();
+    key.first_seen.ts = in.i64();
+    key.first_seen.arrival = in.u64();
   }
 
   size_t footprint(const KeyState& key) const override {
@@ -374,6 +381,7 @@ class WindowOperator final : public TimeOrderedOperator {
     if (std::optional<KeyId> id = state_.keys.find(scratch_)) return *id;
     const KeyId id = state_.keys.add(scratch_);
     KeyState& key = state_.keys.at(id);
+    key.first_seen = emit_order();
     for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
     key.gauges.resize(gauge_fields_.size());
     return id;
@@ -458,7 +466,10 @@ class WindowOperator final : public TimeOrderedOperator {
           chain(id);
         }
       }
-      if (window != nullptr && window->emissions == 0) emit_window(id, *window);
+      if (window != nullptr && window->emissions == 0) {
+        set_emit_order(key.first_seen);
+        emit_window(id, *window);
+      }
     });
   }
 
