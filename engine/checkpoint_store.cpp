@@ -5,8 +5,8 @@
 #include <rocksdb/write_batch.h>
 
 #include <filesystem>
-#include <functional>
 
+#include "engine/hash.h"
 #include "engine/state_codec.h"
 
 namespace licflow {
@@ -33,7 +33,7 @@ std::string chunk_key(const std::string& id, uint64_t generation, uint64_t chunk
 }
 
 uint64_t chunk_hash(uint64_t h, std::string_view chunk) {
-  return (h ^ std::hash<std::string_view>{}(chunk)) * 0x100000001b3ull;
+  return (h ^ hash_bytes(chunk)) * 0x100000001b3ull;
 }
 
 // A small database: a manifest and one value per stateful operator, written every few

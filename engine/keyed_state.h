@@ -23,7 +23,6 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <functional>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -34,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/hash.h"
 #include "engine/spill_store.h"
 #include "engine/state_codec.h"
 
@@ -256,7 +256,7 @@ class KeyedState {
   static constexpr size_t kSlotBytes = sizeof(Slot) + sizeof(KeyId) + sizeof(void*) + 16;
   static constexpr size_t kIndexEntryBytes = 32;
 
-  static uint64_t hash(std::string_view encoded) { return std::hash<std::string_view>{}(encoded); }
+  static uint64_t hash(std::string_view encoded) { return hash_bytes(encoded); }
 
   size_t weigh(const Hot& h) const {
     return sizeof(Hot) + 16 + (h.encoded.capacity() > 15 ? h.encoded.capacity() + 16 : 0) +

@@ -3,8 +3,9 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <functional>
 #include <mutex>
+
+#include "engine/hash.h"
 
 namespace licflow {
 
@@ -175,7 +176,7 @@ void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
   for (uint32_t i = 0; i < records.size(); ++i) {
     size_t k = 0;
     if (key_.encode(records[i], scratch_)) {
-      k = std::hash<std::string_view>{}(scratch_) % parts_.size();
+      k = hash_bytes(scratch_) % parts_.size();
     }
     selections_[k].push_back(i);
   }
