@@ -26,8 +26,15 @@ class Diagnostics {
     items_.push_back({line, column, std::move(message)});
   }
   void error(const YAML::Mark& mark, std::string message);
-  // `column_offset` is added to the mark's column, for errors inside a scalar (an expression).
+  // `column_offset` is added to the mark's column.
   void error(const YAML::Mark& mark, int column_offset, std::string message);
+  // An error at byte `offset` of the value of the scalar that starts at `mark` (an expression's
+  // bad token): located in the source text, through quotes, escapes and block scalars (`|`,
+  // `>`), when set_source() gave it; else on the mark's line, `offset` columns after the mark.
+  void error_in_scalar(const YAML::Mark& mark, size_t offset, std::string message);
+
+  // The pipeline's text, for error_in_scalar.
+  void set_source(std::string text) { source_ = std::move(text); }
 
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
@@ -39,6 +46,7 @@ class Diagnostics {
 
  private:
   std::string file_;
+  std::string source_;
   std::vector<Diagnostic> items_;
 };
 

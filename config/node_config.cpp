@@ -85,13 +85,7 @@ std::optional<Expression> NodeConfig::parse_expression(const YAML::Node& scalar)
   ExpressionError why;
   Expression e = Expression::parse(scalar.Scalar(), &why);
   if (e.ok()) return e;
-  // Point inside the scalar: a quoted scalar's text starts one column after its mark. Multi-line
-  // (block) scalars are reported at the scalar's first line.
-  const std::string& text = scalar.Scalar();
-  bool single_line = text.find('\n') == std::string::npos;
-  int offset = 0;
-  if (single_line) offset = static_cast<int>(why.offset) + (scalar.Tag() == "!" ? 1 : 0);
-  diag_.error(scalar.Mark(), offset, "`" + id_ + "`: bad expression: " + why.message);
+  diag_.error_in_scalar(scalar.Mark(), why.offset, "`" + id_ + "`: bad expression: " + why.message);
   return std::nullopt;
 }
 

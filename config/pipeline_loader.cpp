@@ -403,6 +403,7 @@ size_t Plan::source_count() const {
 
 std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::string& file,
                                          Diagnostics& diag) {
+  diag.set_source(text);
   YAML::Node root;
   try {
     root = YAML::Load(text);

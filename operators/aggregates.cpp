@@ -227,12 +227,8 @@ class CallParser {
   }
 
   std::nullopt_t fail(size_t offset, const std::string& message) {
-    // A quoted scalar's text starts one column after its mark; positions inside a multi-line
-    // (block) scalar are reported at the scalar's first line.
-    bool single_line = text_.find('\n') == std::string::npos;
-    int column = single_line ? static_cast<int>(offset) + (func_.Tag() == "!" ? 1 : 0) : 0;
-    config_.diag().error(func_.Mark(), column,
-                         "`" + config_.id() + "`: aggregate `" + aggregate_ + "`: " + message);
+    config_.diag().error_in_scalar(
+        func_.Mark(), offset, "`" + config_.id() + "`: aggregate `" + aggregate_ + "`: " + message);
     return std::nullopt;
   }
 

@@ -117,15 +117,9 @@ std::optional<MessageTemplate> get_message_template(NodeConfig& config, const ch
   MessageTemplate::Error why;
   auto t = MessageTemplate::parse(value.Scalar(), &why);
   if (t) return t;
-  // As for expressions: a quoted scalar's text starts one column after its mark; a multi-line
-  // (block) scalar is reported at its first line.
-  const std::string& text = value.Scalar();
-  int offset = 0;
-  if (text.find('\n') == std::string::npos) {
-    offset = static_cast<int>(why.offset) + (value.Tag() == "!" ? 1 : 0);
-  }
-  config.diag().error(value.Mark(), offset,
-                      "`" + config.id() + "`: bad template for `" + key + "`: " + why.message);
+  config.diag().error_in_scalar(
+      value.Mark(), why.offset,
+      "`" + config.id() + "`: bad template for `" + key + "`: " + why.message);
   return std::nullopt;
 }
 

@@ -168,6 +168,33 @@ TEST_CASE("expression errors point at the column inside the expression", "[confi
   CHECK_THAT(errors[1], StartsWith("p.yaml:8:57: error: `g`: bad expression: expected ')'"));
 }
 
+TEST_CASE("expression errors point at the column in block scalars and through quote escapes",
+          "[config][spec-3]") {
+  // SPEC §3 tells users to write expressions with commas or quotes in block style or quoted.
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  f:\n"
+      "    type: filter\n"
+      "    input: e\n"
+      "    where: >-\n"
+      "      type == 'denied' and = 1\n"
+      "  g:\n"
+      "    type: filter\n"
+      "    input: e\n"
+      "    where: |\n"
+      "      type == 'denied'\n"
+      "        and = 1\n"
+      "  h: {type: filter, input: e, where: 'a == ''x'' and = 1'}\n"
+      "  i: {type: filter, input: e, where: \"a == \\\"x\\\" and = 1\"}\n");
+  REQUIRE(errors.size() == 4);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:8:28: error: `f`: bad expression:"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:14:13: error: `g`: bad expression:"));
+  CHECK_THAT(errors[2], StartsWith("p.yaml:15:54: error: `h`: bad expression:"));
+  CHECK_THAT(errors[3], StartsWith("p.yaml:16:54: error: `i`: bad expression:"));
+}
+
 TEST_CASE("every problem is reported, not just the first", "[config][spec-3]") {
   auto errors = pipeline_errors(
       "sources: {e: {type: socket}}\n"
