@@ -427,6 +427,10 @@ std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::str
   declare_section(root, "sources", NodeKind::kSource, *plan, declared, ids, diag);
   declare_section(root, "operators", NodeKind::kOperator, *plan, declared, ids, diag);
   declare_section(root, "sinks", NodeKind::kSink, *plan, declared, ids, diag);
+  if (std::none_of(declared.begin(), declared.end(),
+                   [](const Declared& d) { return d.node.type == "cost"; })) {
+    check_feature_costs(plan->settings, diag);  // else the cost operator checks them
+  }
   resolve_inputs(declared, diag);
   bool acyclic = check_acyclic(declared, diag);
   if (!diag.empty() || !acyclic) return nullptr;

@@ -661,6 +661,12 @@ void parse_budget(NodeConfig& config, CostOptions& options) {
 
 }  // namespace
 
+void check_feature_costs(const PipelineSettings& settings, Diagnostics& diag) {
+  for (const auto& [feature, info] : settings.features) {
+    if (info.cost.IsDefined() && !info.cost.IsNull()) parse_cost_model(feature, info.cost, diag);
+  }
+}
+
 std::unique_ptr<Operator> make_cost(NodeConfig& config) {
   CostOptions options;
   options.id = config.id();

@@ -22,4 +22,8 @@ struct OperatorType {
 const std::vector<OperatorType>& operator_types();
 const OperatorType* find_operator_type(std::string_view name);
 
+// Checks every feature's inventory `cost:` (operators/cost.cpp), for a pipeline without a `cost`
+// operator: `validate` rejects a bad one all the same (SPEC §3), though nothing would read it.
+void check_feature_costs(const PipelineSettings& settings, Diagnostics& diag);
+
 }  // namespace licflow

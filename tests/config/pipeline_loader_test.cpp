@@ -250,3 +250,20 @@ TEST_CASE("graph renderings name every node and edge", "[config][spec-8]") {
   CHECK_THAT(mermaid, StartsWith("flowchart LR\n"));
   CHECK_THAT(mermaid, Contains("n1 -- unmatched --> n3"));
 }
+
+TEST_CASE("a feature's bad `cost` is rejected even without a cost operator", "[config][spec-3]") {
+  const std::string tail =
+      "sources: {e: {type: stdin}}\n"
+      "sinks: {o: {type: stdout, input: e}}\n";
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "features:\n"
+      "  matlab: {capacity: 50, cost: {model: usage, per_hour: 5, bogus: 1}}\n"
+      "  ansys: {cost: {model: usag}}\n" + tail);
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:3:60: error: unknown key `bogus`"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:4:25: error: `cost` of feature `ansys`: unknown cost model `usag`"));
+  // A valid one passes.
+  CHECK(pipeline_errors("name: x\nfeatures:\n  m: {cost: {model: usage, per_hour: 5}}\n" + tail)
+            .empty());
+}
