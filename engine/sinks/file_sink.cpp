@@ -134,7 +134,10 @@ class FileSink final : public Sink {
     if (!header_written_) {
       if (!fixed_columns_) {
         columns_ = {field::kStream, field::kTs};
-        for (const Field& f : r.fields()) columns_.push_back(f.id);
+        // A record's own `stream` is replaced by the stream's name, as in jsonl (SPEC §6).
+        for (const Field& f : r.fields()) {
+          if (f.id != field::kStream) columns_.push_back(f.id);
+        }
       }
       for (size_t i = 0; i < columns_.size(); ++i) {
         if (i > 0) out += ',';

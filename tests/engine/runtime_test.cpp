@@ -458,3 +458,22 @@ TEST_CASE("projection passes through filter and route: the same results as whole
   CHECK(projected == whole);
   CHECK_THAT(read_lines(dir.file("raw.jsonl")).at(0), Contains("\"user\":"));
 }
+
+TEST_CASE("a record's own `stream` field is replaced by the stream's name, in csv as in jsonl",
+          "[runtime][spec-6]") {
+  TempDir dir;
+  write_file(dir.file("in.jsonl"),
+             "{\"ts\":1000,\"type\":\"denied\",\"feature\":\"f\",\"stream\":\"mine\"}\n");
+  auto plan = load_plan("name: t\nsources:\n  events: {type: file, path: " + dir.file("in.jsonl") +
+                        "}\nsinks:\n  csv: {type: file, format: csv, path: " + dir.file("o.csv") +
+                        ", input: events}\n  json: {type: file, path: " + dir.file("o.jsonl") +
+                        ", input: events}\n");
+  REQUIRE(plan);
+  run_ok(*plan);
+  CHECK(read_lines(dir.file("o.csv")) ==
+        std::vector<std::string>{"stream,ts,type,feature,server,extra",
+                                 "events,1970-01-01T00:00:01.000Z,denied,f,default,"});
+  CHECK(read_lines(dir.file("o.jsonl")) ==
+        std::vector<std::string>{"{\"stream\":\"events\",\"ts\":\"1970-01-01T00:00:01.000Z\","
+                                 "\"type\":\"denied\",\"feature\":\"f\",\"server\":\"default\"}"});
+}
