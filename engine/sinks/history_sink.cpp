@@ -3,11 +3,15 @@
 // those fields' values before event time; `retention: DUR` (default: kept forever) expires
 // records whose event time is older than wall-clock now − retention.
 // A record's RocksDB key ends with a hash of its JSON, so writing it again — a replay after a
-// crash (SPEC §7) — overwrites it: nothing doubles. The flip side, documented: two identical
-// records (same stream, ts and fields) are one record in history.
+// crash (SPEC §7) — overwrites it: nothing doubles. Identical records within one batch (a
+// duplicated checkout's two outputs) are told apart by their occurrence, folded into the hash,
+// so they stay two records; a replay re-cuts the same batches from the checkpoint, so it numbers
+// them alike. Identical records of different batches (rare: the same ts, split by a chunk
+// boundary) are one record in history.
 
 #include <mutex>
 #include <set>
+#include <unordered_map>
 
 #include "engine/history/history_store.h"
 #include "engine/json_writer.h"
@@ -54,6 +58,7 @@ class HistorySink final : public Sink {
     }
     const std::string prefix = record_key_prefix(stream);
     std::string key, json, text;
+    std::unordered_map<uint64_t, uint64_t> occurrences;  // of each record hash in this batch
     for (const Record& r : batch.records) {
       json.clear();
       append_record_json(json, r, stream);
@@ -74,7 +79,8 @@ class HistorySink final : public Sink {
         }
       }
       append_ts(key, r.ts);
-      const uint64_t hash = fnv1a(json);
+      uint64_t hash = fnv1a(json);
+      hash += occurrences[hash]++ * 0x9E3779B97F4A7C15ull;  // 0 for the first
       for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((hash >> shift) & 0xFF);
       append_pair(out, key, json);
     }

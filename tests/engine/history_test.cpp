@@ -150,6 +150,21 @@ TEST_CASE("writing the same records again, as a replay after a crash does, store
   CHECK(out.substr(0, kBob.size() + kCarl.size()) == kBob + kCarl);
 }
 
+TEST_CASE("identical records of one batch stay distinct, and a replay of it still stores one copy "
+          "of each",
+          "[history][spec-7]") {
+  TempDir dir;
+  const std::string twice = kEvents + kEvents.substr(0, kEvents.find('\n') + 1);  // ann again
+  {
+    auto plan = history_plan(dir);
+    REQUIRE(sink_of(*plan).open().is_ok());
+    write(sink_of(*plan), "events", twice);
+    write(sink_of(*plan), "events", twice);  // the replay
+    REQUIRE(sink_of(*plan).close().is_ok());
+  }
+  CHECK(query(dir, "events") == kBob + kCarl + kAnn + kAnn);
+}
+
 TEST_CASE("records past retention vanish from queries and, after compaction, from disk",
           "[history][spec-6]") {
   TempDir dir;
