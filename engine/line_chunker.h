@@ -32,6 +32,10 @@ class LineChunker {
   void start_chunk();
   void flush_chunk();
   void add_dead_letter(std::string error, std::string_view raw);
+  // The common case, in bulk: with no line in progress, appends the complete lines at the front
+  // of `bytes` that fit in the chunk, in one copy. Returns the bytes taken (0: one line at a
+  // time, below).
+  size_t take_whole_lines(std::string_view bytes);
 
   uint32_t source_;
   Emit emit_;

@@ -146,3 +146,41 @@ TEST_CASE("each chunk records where the stream continues; resuming there gives t
     }
   }
 }
+
+TEST_CASE("whole feeds and byte-sized feeds give the same chunks, long lines included",
+          "[chunker][spec-1]") {
+  // A feed of many whole lines is taken in bulk; one cut anywhere goes line by line. Both must
+  // frame, number and limit lines alike, including a line over 1 MiB between short ones.
+  std::string stream;
+  for (int i = 0; i < 300; ++i) {
+    stream += i % 37 == 0 ? std::string("\r\n") : "{\"i\":" + std::to_string(i) + "}\n";
+    if (i == 150) stream += std::string(kMaxLineBytes + 10, 'x') + "\n";
+  }
+  stream += "{\"last\":1}";
+  auto run = [&](size_t piece) {
+    Collected c(/*chunk_bytes=*/200);
+    for (size_t at = 0; at < stream.size(); at += piece) {
+      c.chunker.feed(std::string_view(stream).substr(at, piece));
+    }
+    c.chunker.finish(false);
+    return c;
+  };
+  Collected whole = run(stream.size());
+  Collected small = run(7);
+  REQUIRE(whole.chunks.size() == small.chunks.size());
+  for (size_t k = 0; k < whole.chunks.size(); ++k) {
+    const RawChunk& a = *whole.chunks[k];
+    const RawChunk& b = *small.chunks[k];
+    CHECK(a.first_line == b.first_line);
+    CHECK(a.next_line == b.next_line);
+    CHECK(a.end_offset == b.end_offset);
+    CHECK(a.size == b.size);
+    CHECK(a.bytes == b.bytes);
+    CHECK(a.dead_letters.size() == b.dead_letters.size());
+  }
+  auto lines = whole.lines();
+  CHECK(lines.back() == std::make_pair(uint64_t{302}, std::string("{\"last\":1}")));
+  size_t dead = 0;
+  for (const auto& chunk : whole.chunks) dead += chunk->dead_letters.size();
+  CHECK(dead == 1);
+}
