@@ -46,31 +46,34 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   const std::vector<int64_t>& marks = batch->watermarks;
   const SelectedRecords selected(records, selection);
   before_batch(selected);
-  // A partition still sees the whole batch's largest ts: end of input advances every partition
-  // to the largest ts received (SPEC §2), not to that of its own keys.
-  if (selection != nullptr) {
-    for (const Record& r : records) max_ts_ = std::max(max_ts_, r.ts);
-  }
   // Each record is judged against the watermark received before it (SPEC §2): the one its
   // input carried with it, combined with the other inputs'. The watermark is advanced lazily:
   // only a late record needs the operator to be at that watermark (so that the records and
   // timers it releases go first), and otherwise the batch's end is enough, since on-time
   // records and timers are processed in (ts, arrival) order either way.
+  // A partition walks the whole batch, not only its share: it advances wherever any record is
+  // late, as one instance would, so the partitions' outputs carry one instance's watermarks and
+  // merge in its order; and it sees the batch's largest ts, which end of input advances every
+  // partition to (SPEC §2).
   on_time_.clear();
-  for (size_t k = 0; k < selected.size(); ++k) {
-    const uint32_t i = selected.index(k);
+  size_t next_selected = 0;
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    const bool mine = selection == nullptr ||
+                      (next_selected < selection->size() && (*selection)[next_selected] == i);
+    if (mine) ++next_selected;
     const Record& r = records[i];
     max_ts_ = std::max(max_ts_, r.ts);
     if (!marks.empty()) inputs_.update(input, marks[i], false);
     const int64_t before = std::max(watermark_, inputs_.combined());
     // Arrival numbers count every record of every batch, so that the partitions of an
-    // operator, each seeing its share, number records alike.
+    // operator number records alike.
     const uint64_t arrival = next_arrival_ + i;
     if (r.ts < before) {
       advance_to(before, records);
+      if (!mine) continue;
       order_ = {r.ts, arrival};
       on_late(r);
-    } else {
+    } else if (mine) {
       on_time_.push_back({i, arrival});
     }
   }

@@ -26,6 +26,7 @@ class Dedup final : public Operator {
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     Batch kept;
     kept.watermark = batch->watermark;
+    kept.idle = batch->idle;
     kept.credit = batch->credit;
     kept.records.reserve(batch->records.size());
     uint64_t skipped = 0;

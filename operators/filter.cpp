@@ -26,6 +26,7 @@ class Filter final : public Operator {
     }
     Batch kept;
     kept.watermark = batch->watermark;
+    kept.idle = batch->idle;
     kept.credit = batch->credit;
     kept.records.reserve(in.size());
     kept.records.insert(kept.records.end(), in.begin(), in.begin() + first_rejected);
