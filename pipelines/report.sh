@@ -4,6 +4,8 @@
 # heaviest users and cost per department.
 # Usage: pipelines/report.sh [DIR]   (default: ./licflow-data)
 set -euo pipefail
+# Tops are cut with awk, not head: head exits early, and under pipefail the writer's SIGPIPE
+# would fail the script whenever its output outgrows the pipe's buffer.
 dir=${1:-licflow-data}
 
 section() { printf '\n== %s\n' "$1"; }
@@ -24,7 +26,7 @@ awk -F, 'NR > 1 {
              (c > 0 ? c : "?"), (c > 0 ? sprintf("%.0f%%", 100 * peak[k] / c) : "-"),
              (c > 0 ? sprintf("%.1f%%", 100 * hours[k] / (c * 24 * days[k])) : "-"), denied[k]
     }
-  }' "$dir/daily.csv" | sort -k3,3nr | head -12 |
+  }' "$dir/daily.csv" | sort -k3,3nr | awk 'NR <= 12' |
   awk 'BEGIN { printf "%-7s %-20s %9s %6s %8s %7s %7s %8s\n", "server", "feature", "lic-hours",
                "peak", "capacity", "peak%", "avg%", "denials" } { print }'
 
@@ -43,7 +45,7 @@ awk -F, 'NR > 1 && $2 == "no_licenses" {
     return ((days * 24 + substr(t, 12, 2)) * 3600 + substr(t, 15, 2) * 60 + substr(t, 18, 6)) * 1000
   }
   END { for (k in times) printf "%-28s %8d %10.1f\n", k, times[k], out_ms[k] / 3600000 }' \
-  "$dir/alerts.csv" | sort -k4,4nr | head -8 |
+  "$dir/alerts.csv" | sort -k4,4nr | awk 'NR <= 8' |
   awk 'BEGIN { printf "%-28s %8s %10s\n", "server feature", "times", "hours out" } { print }'
 
 section "Alerts (alerts.csv)"
@@ -59,10 +61,10 @@ awk -F, 'NR > 1 { n[$2 "," $4 "," $3]++; names[$2 "," $4] = 1 }
                "still firing" } { print }'
 echo "  server outages and slow servers:"
 awk -F, 'NR > 1 && ($2 == "server_down" || $2 == "slow_server") && $3 == "firing" {
-    printf "    %s  %-12s %s\n", $1, $2, $5 }' "$dir/alerts.csv" | head -12
+    printf "    %s  %-12s %s\n", $1, $2, $5 }' "$dir/alerts.csv" | awk 'NR <= 12'
 
 section "Anomalous hourly peaks (anomalies.csv, highest scores)"
-sort -t, -k7,7gr <(tail -n +2 "$dir/anomalies.csv") | head -8 |
+sort -t, -k7,7gr <(tail -n +2 "$dir/anomalies.csv") | awk 'NR <= 8' |
   awk -F, 'BEGIN { printf "%-24s %-7s %-20s %7s %9s %6s\n", "hour", "server", "feature",
                           "peak%", "expected%", "score" }
            { printf "%-24s %-7s %-20s %6.0f%% %8.0f%% %6.1f\n", $1, $2, $3, 100 * $4, 100 * $5, $7 }'
@@ -88,7 +90,7 @@ rm -f "$dir/.budget_reached"
 section "Users holding licenses longest (user_days.csv)"
 awk -F, 'NR > 1 { key = $2 " " $3; held[key] += $5; sessions[key] += $4 }
   END { for (u in held) printf "%-22s %9.1f %9d\n", u, held[u] / 3600, sessions[u] }' \
-  "$dir/user_days.csv" | sort -k3,3nr | head -8 |
+  "$dir/user_days.csv" | sort -k3,3nr | awk 'NR <= 8' |
   awk 'BEGIN { printf "%-22s %9s %9s\n", "user group", "hours", "sessions" } { print }'
 
 section "Outputs in $dir"
