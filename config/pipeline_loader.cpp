@@ -323,7 +323,12 @@ void resolve_inputs(std::vector<Declared>& declared, Diagnostics& diag) {
                                  " is a sink; sinks produce no stream");
         continue;
       }
-      if (producer.kind == NodeKind::kOperator && !producer.op) continue;  // already reported
+      if (producer.kind == NodeKind::kOperator && !producer.op) {
+        // Its problems are reported and the plan will not be built, but the edge still counts
+        // in the search for cycles, so that every problem is reported.
+        d.node.inputs.push_back({it->second, 0});
+        continue;
+      }
       const std::vector<std::string>& ports = producer.ports();
       auto p = std::find(ports.begin(), ports.end(), port);
       if (p == ports.end()) {

@@ -267,3 +267,16 @@ TEST_CASE("a feature's bad `cost` is rejected even without a cost operator", "[c
   CHECK(pipeline_errors("name: x\nfeatures:\n  m: {cost: {model: usage, per_hour: 5}}\n" + tail)
             .empty());
 }
+
+TEST_CASE("a cycle through an operator with a bad key is still reported", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  c: {type: filter, input: [e, d], where: \"true\"}\n"
+      "  d: {type: filter, input: c, where: \"true\", bogus: 1}\n"
+      "sinks: {o: {type: stdout, input: d}}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], Contains("cycle"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:5:46: error: unknown key `bogus`"));
+}
