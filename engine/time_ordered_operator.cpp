@@ -41,7 +41,6 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
                                            const std::vector<uint32_t>* selection, Emitter& out) {
   out_ = &out;
   credit_ = batch->credit;
-  partition_ = selection != nullptr;
   const std::vector<Record>& records = batch->records;
   const std::vector<int64_t>& marks = batch->watermarks;
   const SelectedRecords selected(records, selection);

@@ -71,6 +71,9 @@ class TimeOrderedOperator : public Operator {
   void process_selected(size_t input, const BatchPtr& batch,
                         const std::vector<uint32_t>* selection, Emitter& out);
   void finish(Emitter& out) final;
+  // This instance is one of an operator's partitions (operators/partitioned.h): what it emits
+  // carries its EmitOrder, for the merge.
+  void run_as_partition() { partition_ = true; }
 
   // Checkpoints: the watermarks, the held records and arrival numbering, then the subclass's
   // state (save_operator_state / load_operator_state).
@@ -143,7 +146,7 @@ class TimeOrderedOperator : public Operator {
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
   std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
   std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance
-  bool partition_ = false;  // called with a selection: a partition instance
+  bool partition_ = false;  // see run_as_partition()
   EmitOrder order_;
   // The watermark downstream has been given: what is emitted now is judged against it.
   int64_t sent_watermark_ = kMinTime;

@@ -79,6 +79,7 @@ PartitionedOperator::PartitionedOperator(std::vector<std::unique_ptr<TimeOrdered
                                          KeyFields key)
     : Operator(parts.at(0)->ports()), parts_(std::move(parts)), key_(std::move(key)) {
   for (size_t k = 0; k < parts_.size(); ++k) {
+    parts_[k]->run_as_partition();
     emitters_.push_back(std::make_unique<PartEmitter>(forward_lock_, sent_watermark_));
   }
   selections_.resize(parts_.size());
