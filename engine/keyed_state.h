@@ -78,9 +78,18 @@ class KeyedState {
 
   // The number of the key `encoded`, or nullopt when it is not live.
   std::optional<KeyId> find(std::string_view encoded) {
+    T* state = nullptr;
+    return find(encoded, state);
+  }
+  // The same, also pointing `state` at its state (loaded when spilled; valid as at()'s).
+  std::optional<KeyId> find(std::string_view encoded, T*& state) {
     auto [first, last] = index_.equal_range(hash(encoded));
     for (auto it = first; it != last; ++it) {
-      if (hot(it->second).encoded == encoded) return it->second;
+      Hot& h = hot(it->second);
+      if (h.encoded == encoded) {
+        state = &h.state;
+        return it->second;
+      }
     }
     return std::nullopt;
   }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "engine/hash.h"
 #include "engine/json_writer.h"
 
 namespace licflow {
@@ -24,6 +25,53 @@ std::optional<std::vector<std::string>> read_key_fields(NodeConfig& config,
 
 KeyFields::KeyFields(const std::vector<std::string>& names) {
   for (const std::string& n : names) ids_.push_back(intern_field(n));
+}
+
+std::optional<uint64_t> KeyFields::hash(const Record& record) const {
+  uint64_t h = 0;
+  for (FieldId id : ids_) {
+    Value ts_value;
+    const Value* v = nullptr;
+    if (id == field::kTs) {
+      ts_value = Value(record.ts);
+      v = &ts_value;
+    } else {
+      v = record.find(id);
+    }
+    if (v == nullptr) return std::nullopt;
+    // Seeded with the kind and the fields before: as encode(), distinct kinds never collide.
+    const uint64_t seed = h ^ (static_cast<uint64_t>(v->kind()) + 1) * 0x9E3779B97F4A7C15ull;
+    switch (v->kind()) {
+      case ValueKind::kNull:
+        h = XXH3_64bits_withSeed(nullptr, 0, seed);
+        break;
+      case ValueKind::kBool: {
+        const char b = v->as_bool() ? '1' : '0';
+        h = XXH3_64bits_withSeed(&b, 1, seed);
+        break;
+      }
+      case ValueKind::kInt: {
+        const int64_t i = v->as_int();
+        h = XXH3_64bits_withSeed(&i, sizeof i, seed);
+        break;
+      }
+      case ValueKind::kDouble: {
+        const double d = v->as_double();
+        h = XXH3_64bits_withSeed(&d, sizeof d, seed);
+        break;
+      }
+      case ValueKind::kString:
+        h = XXH3_64bits_withSeed(v->as_string().data(), v->as_string().size(), seed);
+        break;
+      case ValueKind::kObject: {
+        std::string json;
+        append_json_value(json, *v);
+        h = XXH3_64bits_withSeed(json.data(), json.size(), seed);
+        break;
+      }
+    }
+  }
+  return h;
 }
 
 bool KeyFields::encode(const Record& record, std::string& out) const {

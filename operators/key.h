@@ -20,6 +20,10 @@ class KeyFields {
   // Writes the record's key into `out`; false when a key field is missing (the record is skipped).
   // A present null is a key value of its own.
   bool encode(const Record& record, std::string& out) const;
+  // A hash of the record's key (equal keys, equal hashes) without encoding it; nullopt when a
+  // key field is missing. Fixed by the algorithm (XXH3): it picks partitions, which checkpoints
+  // remember.
+  std::optional<uint64_t> hash(const Record& record) const;
 
  private:
   std::vector<FieldId> ids_;

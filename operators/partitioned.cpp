@@ -5,7 +5,6 @@
 
 #include <mutex>
 
-#include "engine/hash.h"
 
 namespace licflow {
 
@@ -176,9 +175,7 @@ void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
   const std::vector<Record>& records = batch->records;
   for (uint32_t i = 0; i < records.size(); ++i) {
     size_t k = 0;
-    if (key_.encode(records[i], scratch_)) {
-      k = hash_bytes(scratch_) % parts_.size();
-    }
+    if (std::optional<uint64_t> h = key_.hash(records[i])) k = *h % parts_.size();
     selections_[k].push_back(i);
   }
   for (auto& e : emitters_) e->begin(out, batch->ingest_ns);

@@ -73,7 +73,6 @@ class PartitionedOperator final : public Operator {
   uint64_t late_seen_ = 0;
   // Scratch: per partition, the indexes of its records in the current batch.
   std::vector<std::vector<uint32_t>> selections_;
-  std::string scratch_;
 };
 
 }  // namespace licflow

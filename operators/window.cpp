@@ -226,14 +226,15 @@ class WindowOperator final : public TimeOrderedOperator {
       count_dropped(1);
       return;
     }
-    KeyId id = key_of(record);
+    KeyState* state = nullptr;
+    const KeyId id = key_of(record, state);
+    KeyState& key = *state;
     collect_inputs(record);
     const int64_t last = floor_div(record.ts, options_.slide_ms) * options_.slide_ms;
     for (int64_t start = last - options_.size_ms + options_.slide_ms; start <= last;
          start += options_.slide_ms) {
-      add_to(window_at(id, start), record.ts);
+      add_to(window_at(id, key, start), record.ts);
     }
-    KeyState& key = state_.keys.at(id);
     key.next_start = std::max(key.next_start, last + options_.slide_ms);
     if (gauge_fields_.empty()) return;
     key.carries_value = false;
@@ -246,7 +247,7 @@ class WindowOperator final : public TimeOrderedOperator {
       }
       key.carries_value |= log.has_current && log.current != 0;
     }
-    if (key.carries_value) chain(id);
+    if (key.carries_value) chain(id, key);
   }
 
   void on_late(const Record& record) override {
@@ -266,12 +267,13 @@ class WindowOperator final : public TimeOrderedOperator {
       count_late();
       return;
     }
-    KeyId id = key_of(record);
+    KeyState* state = nullptr;
+    const KeyId id = key_of(record, state);
+    KeyState& key = *state;
     collect_inputs(record);
     for (int64_t start = first; start <= last; start += slide) {
-      add_to(window_at(id, start), record.ts);
+      add_to(window_at(id, key, start), record.ts);
     }
-    KeyState& key = state_.keys.at(id);
     for (size_t g = 0; g < gauge_fields_.size(); ++g) {
       if (const Value* v = field_value(record, gauge_fields_[g]); v && v->is_number()) {
         std::vector<GaugePoint>& points = key.gauges[g].points;
@@ -376,14 +378,16 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
-  // The key of the record whose key is in scratch_, created on first sight.
-  KeyId key_of(const Record& record) {
-    if (std::optional<KeyId> id = state_.keys.find(scratch_)) return *id;
+  // The key of the record whose key is in scratch_, created on first sight; `state` points at
+  // its state (valid until the batch's end, see KeyedState::at).
+  KeyId key_of(const Record& record, KeyState*& state) {
+    if (std::optional<KeyId> id = state_.keys.find(scratch_, state)) return *id;
     const KeyId id = state_.keys.add(scratch_);
     KeyState& key = state_.keys.at(id);
     key.first_seen = emit_order();
     for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
     key.gauges.resize(gauge_fields_.size());
+    state = &key;
     return id;
   }
 
@@ -424,8 +428,8 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // The window of `id` starting at `start`, created (and scheduled) when missing.
-  KeyWindow& window_at(KeyId id, int64_t start) {
-    KeyState& key = state_.keys.at(id);
+  KeyWindow& window_at(KeyId id, int64_t start) { return window_at(id, state_.keys.at(id), start); }
+  KeyWindow& window_at(KeyId id, KeyState& key, int64_t start) {
     if (!key.windows.empty() && key.windows.back().start == start) return key.windows.back();
     if (KeyWindow* w = find_window(key, start)) return *w;
     auto at = std::lower_bound(key.windows.begin(), key.windows.end(), start,
@@ -441,8 +445,8 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   // Schedules the carried-only window of a key whose gauge value is non-zero.
-  void chain(KeyId id) {
-    KeyState& key = state_.keys.at(id);
+  void chain(KeyId id) { chain(id, state_.keys.at(id)); }
+  void chain(KeyId id, KeyState& key) {
     const int64_t end = key.next_start + options_.size_ms;
     if (key.chained_end == end) return;
     key.chained_end = end;
