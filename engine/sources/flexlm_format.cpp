@@ -135,7 +135,7 @@ std::string lower(std::string_view s) {
 class FlexlmTranslator final : public LogTranslator {
  public:
   explicit FlexlmTranslator(const SourceFormat& format)
-      : server_(format.server), clock_(format.utc_offset_minutes) {}
+      : server_(format.server), clock_(format) {}
 
   LineKind translate(std::string_view line, std::string& out, std::string& error) override {
     std::string_view s = trim(line);

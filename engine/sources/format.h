@@ -29,14 +29,15 @@ inline std::optional<SourceFormat> read_source_format(NodeConfig& config) {
   }
   if (auto server = config.get_string("server", false)) format.server = *server;
   if (auto zone = config.get_string("timezone", false)) {
-    auto offset = parse_utc_offset(*zone);
-    if (!offset) {
-      config.error("timezone", "`" + config.id() + "`: timezone must be UTC or a fixed offset " +
-                                   "such as +01:00, got `" + *zone + "` (zone names such as " +
-                                   "Europe/Berlin are not supported)");
-      ok = false;
-    } else {
+    if (auto offset = parse_utc_offset(*zone)) {
       format.utc_offset_minutes = *offset;
+    } else if (const date::time_zone* named = find_time_zone(*zone)) {
+      format.zone = named;
+    } else {
+      config.error("timezone", "`" + config.id() + "`: timezone must be UTC, a fixed offset " +
+                                   "such as +01:00 or a zone name such as Europe/Berlin, got `" +
+                                   *zone + "`");
+      ok = false;
     }
   }
   if (!ok || config.failed()) return std::nullopt;

@@ -1,8 +1,10 @@
 #include "engine/sources/log_format.h"
 
+#include <date/tz.h>
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <cstring>
 
 #include "engine/event_parser.h"
@@ -52,6 +54,14 @@ std::optional<int32_t> parse_utc_offset(std::string_view text) {
   }
   if (!hours || !minutes || *hours > 14 || *minutes > 59) return std::nullopt;
   return static_cast<int32_t>(sign * (*hours * 60 + *minutes));
+}
+
+const date::time_zone* find_time_zone(std::string_view name) {
+  try {
+    return date::locate_zone(name);
+  } catch (const std::exception&) {  // not in the database, or no database
+    return nullptr;
+  }
 }
 
 std::optional<int64_t> days_from_date(int64_t y, int64_t m, int64_t d) {
@@ -113,6 +123,13 @@ void LogClock::set_date(int64_t days, int64_t time_of_day_ms) {
   has_date_ = true;
   days_ = days;
   last_time_ = time_of_day_ms;
+}
+
+int64_t LogClock::ts(int64_t time_of_day_ms) const {
+  const int64_t local = days_ * 86'400'000 + time_of_day_ms;
+  if (zone_ == nullptr) return local - offset_ms_;
+  const date::local_time<std::chrono::milliseconds> at{std::chrono::milliseconds{local}};
+  return zone_->to_sys(at, date::choose::earliest).time_since_epoch().count();
 }
 
 std::optional<int64_t> LogClock::observe(int64_t time_of_day_ms) {

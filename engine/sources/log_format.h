@@ -12,17 +12,27 @@
 
 #include "engine/raw_chunk.h"
 
+namespace date {
+class time_zone;
+}
+
 namespace licflow {
 
 // How a source reads its stream: `format:`, plus `server:` and `timezone:` for the log formats.
 struct SourceFormat {
   std::string name = "jsonl";
   std::string server = "default";
-  int32_t utc_offset_minutes = 0;  // of the wall clock the log's times are written in
+  // The wall clock the log's times are written in: a named zone (with its daylight saving
+  // time), else a fixed offset.
+  const date::time_zone* zone = nullptr;
+  int32_t utc_offset_minutes = 0;
 };
 
 // `UTC`, `Z`, or a fixed offset `+01:00`, `-0530`, `+02`: minutes east of UTC.
 std::optional<int32_t> parse_utc_offset(std::string_view text);
+// An IANA time zone such as `Europe/Berlin`, from the system's tz database (Howard Hinnant's
+// date/tz, the library std::chrono's time zones come from); null when there is none such.
+const date::time_zone* find_time_zone(std::string_view name);
 
 // Calendar helpers shared by the formats. Days are counted from 1970-01-01.
 std::optional<int64_t> days_from_date(int64_t year, int64_t month, int64_t day);
@@ -35,8 +45,8 @@ std::optional<int64_t> parse_time_of_day(std::string_view text);
 // explicit dates set it, and a time of day earlier than the previous line's means midnight passed.
 class LogClock {
  public:
-  explicit LogClock(int32_t utc_offset_minutes)
-      : offset_ms_(int64_t{utc_offset_minutes} * 60'000) {}
+  explicit LogClock(const SourceFormat& format)
+      : zone_(format.zone), offset_ms_(int64_t{format.utc_offset_minutes} * 60'000) {}
   bool has_date() const { return has_date_; }
   // An explicit date with the time of its line.
   void set_date(int64_t days, int64_t time_of_day_ms);
@@ -49,10 +59,12 @@ class LogClock {
   std::optional<int64_t> at_month_day(int64_t month, int64_t day, int64_t time_of_day_ms);
 
  private:
-  int64_t ts(int64_t time_of_day_ms) const {
-    return days_ * 86'400'000 + time_of_day_ms - offset_ms_;
-  }
+  // Event time of the log's local time `time_of_day_ms` on the current date. In a named zone, a
+  // local time that occurs twice (the hour daylight saving time ends) is taken the first time,
+  // and one that never occurs (the hour skipped when it begins) as the instant of the jump.
+  int64_t ts(int64_t time_of_day_ms) const;
 
+  const date::time_zone* zone_;
   int64_t offset_ms_;
   bool has_date_ = false;
   int64_t days_ = 0;

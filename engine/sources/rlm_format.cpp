@@ -94,7 +94,7 @@ struct Holder {
 class RlmTranslator final : public LogTranslator {
  public:
   explicit RlmTranslator(const SourceFormat& format)
-      : server_(format.server), clock_(format.utc_offset_minutes) {}
+      : server_(format.server), clock_(format) {}
 
   LineKind translate(std::string_view line, std::string& out, std::string& error) override {
     const std::vector<std::string_view> w = split_words(line);

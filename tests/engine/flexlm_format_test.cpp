@@ -133,7 +133,26 @@ TEST_CASE("flexlm: a resumed log replays earlier lines for their dates but emits
   CHECK(t.skipped == 0);
 }
 
-TEST_CASE("flexlm: time zones are UTC or fixed offsets", "[flexlm][spec-1]") {
+TEST_CASE("flexlm: a named time zone follows its daylight saving time", "[flexlm][spec-1]") {
+  // Europe/Berlin: UTC+1, and UTC+2 from 2026-03-29 02:00 local (the clock jumps to 03:00).
+  const std::string log =
+      " 1:00:00 (lmgrd) TIMESTAMP 3/29/2026\n"
+      " 1:30:00 (cadd) OUT: \"cad\" u1@h1\n"   // CET: 00:30Z
+      " 3:30:00 (cadd) IN: \"cad\" u1@h1\n"    // CEST: 01:30Z, one hour after the checkout
+      "11:00:00 (lmgrd) TIMESTAMP 7/1/2026\n"
+      "12:00:00 (cadd) OUT: \"cad\" u2@h2\n";  // CEST: 10:00Z
+  SourceFormat format = log_format("flexlm", "eu1");
+  format.zone = find_time_zone("Europe/Berlin");
+  REQUIRE(format.zone != nullptr);
+  Translated t = translate_log(log, format);
+  REQUIRE(t.events.size() == 3);
+  CHECK_THAT(t.events[0], Contains(R"("ts":1774744200000,"type":"checkout")"));
+  CHECK_THAT(t.events[1], Contains(R"("ts":1774747800000,"type":"checkin")"));
+  CHECK_THAT(t.events[2], Contains(R"("ts":1782900000000,"type":"checkout")"));
+  CHECK(find_time_zone("Mars/Olympus_Mons") == nullptr);
+}
+
+TEST_CASE("flexlm: time zones are UTC, fixed offsets or zone names", "[flexlm][spec-1]") {
   CHECK(parse_utc_offset("UTC") == 0);
   CHECK(parse_utc_offset("Z") == 0);
   CHECK(parse_utc_offset("+01:00") == 60);
@@ -153,9 +172,11 @@ TEST_CASE("flexlm: source options are checked when the pipeline loads", "[flexlm
   CHECK(errors("{type: file, path: x.log, format: flexlm, server: lic01, timezone: '+01:00'}")
             .empty());
   CHECK(errors("{type: tcp, listen: '127.0.0.1:0', format: rlm, timezone: UTC}").empty());
-  auto bad_zone = errors("{type: stdin, format: flexlm, timezone: Europe/Berlin}");
+  CHECK(errors("{type: stdin, format: flexlm, timezone: Europe/Berlin}").empty());
+  auto bad_zone = errors("{type: stdin, format: flexlm, timezone: Mars/Olympus_Mons}");
   REQUIRE(bad_zone.size() == 1);
-  CHECK_THAT(bad_zone[0], Contains("timezone must be UTC or a fixed offset"));
+  CHECK_THAT(bad_zone[0], Contains("timezone must be UTC, a fixed offset such as +01:00 or a "
+                                   "zone name such as Europe/Berlin, got `Mars/Olympus_Mons`"));
   auto jsonl_server = errors("{type: file, path: x.jsonl, server: lic01}");
   REQUIRE(jsonl_server.size() == 1);
   CHECK_THAT(jsonl_server[0], Contains("applies only to the log formats"));
