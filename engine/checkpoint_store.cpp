@@ -71,6 +71,7 @@ std::string encode_manifest(const Checkpoint& c,
     w.str(s.id);
     w.u64(s.offset);
     w.u64(s.next_line);
+    w.str(s.input);
   }
   w.u64(c.sinks.size());
   for (const auto& s : c.sinks) {
@@ -172,6 +173,7 @@ Result<std::optional<Checkpoint>> CheckpointStore::load() {
     s.id = r.str();
     s.offset = r.u64();
     s.next_line = r.u64();
+    s.input = r.str();
     c.sources.push_back(std::move(s));
   }
   for (uint64_t n = r.count(16); n > 0 && !r.failed(); --n) {

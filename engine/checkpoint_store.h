@@ -46,6 +46,7 @@ struct Checkpoint {
     std::string id;
     uint64_t offset = 0;     // bytes of input fully processed
     uint64_t next_line = 1;  // the line number at `offset`
+    std::string input;       // Source::input_identity() when it was taken
   };
   struct SinkState {
     std::string id;

@@ -304,7 +304,27 @@ class Runner {
     if (!store.is_ok()) return store.status();
     store_ = std::move(store.value());
     if (options_.reset_state) RETURN_IF_ERROR(store_->reset());
-    return store_->load();
+    auto loaded = store_->load();
+    if (!loaded.is_ok() || !loaded.value()) return loaded;
+    // A state dir belongs to its input: another file, or other contents after a finished run
+    // (the same pipeline run on the next day's log), start over instead of resuming.
+    const Checkpoint& c = *loaded.value();
+    for (const Checkpoint::SourcePosition& saved : c.sources) {
+      for (const PlanNode& n : plan_.nodes) {
+        if (n.id != saved.id || !n.source || !n.source->can_resume()) continue;
+        const std::string now = n.source->input_identity();
+        const bool other_file = now.substr(0, now.find('\t')) !=
+                                saved.input.substr(0, saved.input.find('\t'));
+        if (other_file || (c.finished && now != saved.input)) {
+          spdlog::warn("source `{}` now reads {} {}; the state in {} was built from another "
+                       "input: starting over", n.id, now.substr(0, now.find('\t')),
+                       other_file ? "" : "(changed since the finished run)", plan_.state.dir);
+          RETURN_IF_ERROR(store_->reset());
+          return std::optional<Checkpoint>();
+        }
+      }
+    }
+    return loaded;
   }
 
   // Hands the checkpoint's state to the operators, sinks, sources and the dead-letter file.
@@ -435,7 +455,8 @@ class Runner {
         store_->end_operator(n.id, w);
         c.operators.push_back({n.id, n.type, n.config_text});
       } else if (n.source && n.source->can_resume()) {
-        c.sources.push_back({n.id, runtime_[i]->next_offset, runtime_[i]->next_line});
+        c.sources.push_back(
+            {n.id, runtime_[i]->next_offset, runtime_[i]->next_line, n.source->input_identity()});
       } else if (n.sink && n.sink->can_resume()) {
         StateWriter w;
         status = n.sink->save_state(w);

@@ -46,6 +46,12 @@ class FileSource final : public Source {
     return Status::ok();
   }
   bool can_resume() const override { return path_ != "-"; }
+  std::string input_identity() const override {
+    struct stat st{};
+    if (::stat(path_.c_str(), &st) != 0) return path_ + '\t';
+    return path_ + '\t' + std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) +
+           '.' + std::to_string(st.st_mtim.tv_nsec);
+  }
   SourceFormat format() const override { return format_; }
   void resume_at(uint64_t offset, uint64_t line) override {
     resume_offset_ = offset;

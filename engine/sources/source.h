@@ -32,6 +32,10 @@ class Source {
   // offset (a file can; stdin and TCP cannot). resume_at() is called before start().
   virtual bool can_resume() const { return false; }
   virtual void resume_at(uint64_t offset, uint64_t line) {}
+  // What a resumable source reads, as saved with checkpoints: its path, then a tab and the
+  // file's size and modification time. A state dir whose checkpoint names another path, or whose
+  // finished run read other contents, is not this input's (Runner::open_checkpoints).
+  virtual std::string input_identity() const { return ""; }
   // The `format:` it reads (jsonl, flexlm, rlm and their options): `--input` keeps it.
   virtual SourceFormat format() const { return {}; }
 

@@ -20,6 +20,7 @@
 #include "tests/test_util.h"
 
 using namespace licflow::test;
+using Catch::Matchers::Contains;
 
 namespace {
 
@@ -156,6 +157,40 @@ TEST_CASE("resuming is refused when a stateful operator changed; --reset-state s
   auto reset = run_command(run + " --reset-state");
   CHECK(reset.exit_code == 0);
   CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+}
+
+TEST_CASE("a finished state dir is not reused for another input: another file or new contents "
+          "start over",
+          "[e2e][checkpoint]") {
+  TempDir dir;
+  auto event = [](int64_t ts, const std::string& user) {
+    return "{\"ts\":" + std::to_string(ts) + ",\"type\":\"denied\",\"feature\":\"f\",\"user\":\"" +
+           user + "\"}\n";
+  };
+  write_file(dir.file("a.jsonl"), event(1000, "a1") + event(2000, "a2"));
+  write_file(dir.file("b.jsonl"), event(1000, "b1"));
+  write_file(dir.file("p.yaml"),
+             "name: p\nstate: {dir: ./state}\nsources:\n  events: {type: file, path: a.jsonl}\n"
+             "sinks:\n  out: {type: file, path: out.jsonl, input: events}\n");
+  const std::string run = "cd " + dir.path().string() + " && " + kLicflow + " run p.yaml";
+  REQUIRE(run_command(run + " --input a.jsonl").exit_code == 0);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 2);
+  // The same input again: finished, nothing to do.
+  auto same = run_command(run + " --input a.jsonl");
+  CHECK(same.exit_code == 0);
+  CHECK_THAT(same.err, Contains("nothing to do"));
+  // Another file: a run of its own.
+  auto other = run_command(run + " --input b.jsonl");
+  CHECK(other.exit_code == 0);
+  CHECK_THAT(other.err, Contains("starting over"));
+  auto lines = read_lines(dir.file("out.jsonl"));
+  REQUIRE(lines.size() == 1);
+  CHECK_THAT(lines[0], Contains("\"user\":\"b1\""));
+  // The same path with new contents (the next day's log): a run of its own too.
+  write_file(dir.file("b.jsonl"), event(5000, "c1") + event(6000, "c2") + event(7000, "c3"));
+  auto changed = run_command(run + " --input b.jsonl");
+  CHECK(changed.exit_code == 0);
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 3);
 }
 
 TEST_CASE("a state dir is locked while a node runs, and a foreign one is refused",
