@@ -5,7 +5,8 @@
 // Readings where SPEC is silent:
 // - `OUT` -> checkout, `IN` -> checkin, `DENY` -> denied, `QUE` -> queued, `DEQUE` -> dequeued,
 //   with the product as `feature`, `user`, `host`, `count`, and the server handle as `handle`
-//   (so a checkin closes exactly its checkout). A `""` user or host is absent.
+//   (so a checkin closes exactly its checkout); an OUT's `project` (std and detailed layouts)
+//   as `project`. A `""` user, host or project is absent.
 // - A checkin's `why` code gives `reason`: 1 (normal checkin) none, 2 `exited`, 3 `removed`,
 //   4 `inactive` (timed out, as FlexNet's INACTIVE), 5 `hold_expired`, 6 `dequeued`,
 //   7 `hostid_removed`, 8 `failover`, 9 `transfer_lost`, 10 `meter_empty`, 11 `heartbeat`,
@@ -196,6 +197,7 @@ class RlmTranslator final : public LogTranslator {
         .field("host", w[user + 1])
         .field("count", *count)
         .field("handle", handle)
+        .field("project", small ? std::string_view() : w[13])
         .end();
     return LineKind::kEvents;
   }

@@ -28,7 +28,7 @@ TEST_CASE("rlm: std and detailed records become events with handles, counts and 
   const std::vector<std::string> expected = {
       R"({"ts":1795766400000,"type":"server_down","server":"rlm1"})",
       R"({"ts":1795766400000,"type":"server_up","server":"rlm1"})",
-      R"({"ts":1795770877000,"type":"checkout","server":"rlm1","feature":"cad","user":"jdoe","host":"ws042","count":1,"handle":"4a"})",
+      R"({"ts":1795770877000,"type":"checkout","server":"rlm1","feature":"cad","user":"jdoe","host":"ws042","count":1,"handle":"4a","project":"proj x"})",
       R"({"ts":1795771200500,"type":"checkout","server":"rlm1","feature":"cad","user":"asmith","host":"ws007","count":2,"handle":"4b"})",
       R"({"ts":1795773600000,"type":"denied","server":"rlm1","feature":"cad","user":"bob","host":"ws009","count":1})",
       R"({"ts":1795773660000,"type":"queued","server":"rlm1","feature":"cad","user":"carl","count":1,"handle":"4c"})",
