@@ -1,8 +1,8 @@
 // `licflow query` (SPEC §8). Readings where the SPEC is silent:
 // - The store is opened as a RocksDB secondary instance: a query works while a node writes
 //   (it sees what was written when it started) and never takes the writer's LOCK.
-// - Output is in event-time order across all keys; records with equal `ts` follow the stream's
-//   key order (its `key:` field values, then a hash). --from/--to are half-open [from, to).
+// - Output is in event-time order across all keys; records with equal `ts` come in the order the
+//   history sink received them (its SEQ). --from/--to are half-open [from, to).
 // - Records past their stream's retention are never returned, compacted away or not.
 // - csv: a header of the union of the records' fields in first-seen order (`stream`, `ts`
 //   first); strings bare, other values as JSON text, null and absent fields empty (RFC 4180
@@ -88,6 +88,7 @@ size_t width(std::string_view text) {
 
 struct Row {
   int64_t ts;
+  uint64_t seq;  // the order its sink received it
   std::string json;
 };
 
@@ -178,19 +179,26 @@ Status run_query(const QueryOptions& options, std::string& out) {
   bool corrupt = false;
   RETURN_IF_ERROR(store->scan(options.stream, options.from, options.to,
                               [&](std::string_view key, std::string_view value) {
+                                auto record = history_codec::read_record_value(value);
+                                if (!record) {
+                                  corrupt = true;
+                                  return;
+                                }
                                 if (!options.keys.empty()) {
-                                  if (!split_fields(parser, value, fields)) {
+                                  if (!split_fields(parser, record->json, fields)) {
                                     corrupt = true;
                                     return;
                                   }
                                   if (!matches(fields, options.keys)) return;
                                 }
-                                rows.push_back({history_codec::key_ts(key), std::string(value)});
+                                rows.push_back({history_codec::key_ts(key), record->seq,
+                                                std::string(record->json)});
                               }));
   if (corrupt) return Status::error(store->path() + ": a stored record is not a JSON object");
-  // Keys are in (key fields, ts) order: a stable sort by ts keeps key order within a ts.
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const Row& a, const Row& b) { return a.ts < b.ts; });
+  // Event time, then the order the sink received them (a checkout before the edge it causes).
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.ts != b.ts ? a.ts < b.ts : a.seq < b.seq;
+  });
   if (options.limit && rows.size() > *options.limit) rows.resize(*options.limit);
   if (rows.empty()) return Status::ok();
   if (options.format == QueryFormat::kJsonl) {

@@ -81,6 +81,18 @@ std::string encode_meta(const StreamMeta& meta) {
   return w.take();
 }
 
+void append_record_value(std::string& out, uint64_t seq, std::string_view json) {
+  for (int shift = 56; shift >= 0; shift -= 8) out += static_cast<char>((seq >> shift) & 0xFF);
+  out.append(json);
+}
+
+std::optional<RecordValue> read_record_value(std::string_view value) {
+  if (value.size() < 8) return std::nullopt;
+  uint64_t seq = 0;
+  for (size_t i = 0; i < 8; ++i) seq = (seq << 8) | static_cast<unsigned char>(value[i]);
+  return RecordValue{seq, value.substr(8)};
+}
+
 int64_t key_ts(std::string_view key) {
   uint64_t u = 0;
   for (size_t i = key.size() - 16; i < key.size() - 8; ++i) {
@@ -97,7 +109,7 @@ namespace fs = std::filesystem;
 using namespace history_codec;
 
 constexpr std::string_view kFormatKey = "f";
-constexpr std::string_view kFormat = "licflow-history-1";
+constexpr std::string_view kFormat = "licflow-history-2";
 constexpr size_t kTailBytes = 16;  // TS + HASH
 
 std::optional<StreamMeta> decode_meta(std::string_view bytes) {

@@ -12,7 +12,9 @@
 //   'm' STREAM                    the stream's retention and key fields (query and compaction
 //                                 read them).
 //   'f'                           the format marker: a directory without it is not ours.
-// Values of 'd' keys are the record as JSON with `stream`, exactly as the file sink writes it.
+// Values of 'd' keys are SEQ (8 bytes big-endian: the record's number in the order its sink
+// received it, so records of one ts read back in that order) then the record as JSON with
+// `stream`, exactly as the file sink writes it.
 //
 // Threading: write(), sync() and scan() may be called from any thread (RocksDB is thread-safe);
 // the compaction filter reads the retention map under a shared lock from RocksDB's threads.
@@ -52,6 +54,13 @@ std::string meta_key(std::string_view stream);
 std::string encode_meta(const StreamMeta& meta);
 // A record key's event time (its last 16 bytes are TS then HASH).
 int64_t key_ts(std::string_view key);
+// A record value: SEQ then the JSON.
+void append_record_value(std::string& out, uint64_t seq, std::string_view json);
+struct RecordValue {
+  uint64_t seq = 0;
+  std::string_view json;
+};
+std::optional<RecordValue> read_record_value(std::string_view value);  // nullopt: too short
 }  // namespace history_codec
 
 class HistoryStore {

@@ -9,7 +9,6 @@
 // them alike. Identical records of different batches (rare: the same ts, split by a chunk
 // boundary) are one record in history.
 
-#include <mutex>
 #include <set>
 #include <unordered_map>
 
@@ -46,18 +45,13 @@ class HistorySink final : public Sink {
     return Status::ok();
   }
 
-  bool parallel_format() const override { return true; }
+  // Serial: each record's SEQ is its number in the order the sink receives them.
+  bool parallel_format() const override { return false; }
 
-  // Thread-safe: only seen_ is shared, under its mutex.
   void format(const Batch& batch, std::string_view stream, std::string& out) override {
-    {
-      std::lock_guard lock(seen_mu_);
-      if (seen_.emplace(stream).second) {
-        append_pair(out, meta_key(stream), encode_meta(meta_));
-      }
-    }
+    if (seen_.emplace(stream).second) append_pair(out, meta_key(stream), encode_meta(meta_));
     const std::string prefix = record_key_prefix(stream);
-    std::string key, json, text;
+    std::string key, json, text, value;
     std::unordered_map<uint64_t, uint64_t> occurrences;  // of each record hash in this batch
     for (const Record& r : batch.records) {
       json.clear();
@@ -82,7 +76,9 @@ class HistorySink final : public Sink {
       uint64_t hash = fnv1a(json);
       hash += occurrences[hash]++ * 0x9E3779B97F4A7C15ull;  // 0 for the first
       for (int shift = 56; shift >= 0; shift -= 8) key += static_cast<char>((hash >> shift) & 0xFF);
-      append_pair(out, key, json);
+      value.clear();
+      append_record_value(value, next_seq_++, json);
+      append_pair(out, key, value);
     }
   }
 
@@ -97,17 +93,22 @@ class HistorySink final : public Sink {
   }
 
   // Replays overwrite (see the top of the file), so resuming needs no position: a checkpoint
-  // only has to make the records written so far durable.
+  // makes the records written so far durable, and keeps the SEQ the next record gets, so that
+  // replayed records are numbered after those before the checkpoint.
   bool can_resume() const override { return true; }
-  Status save_state(StateWriter&) override { return store_->sync(); }
+  Status save_state(StateWriter& out) override {
+    out.u64(next_seq_);
+    return store_->sync();
+  }
+  void load_state(StateReader& in) override { next_seq_ = in.u64(); }
 
  private:
   StreamMeta meta_;
   std::vector<FieldId> key_ids_;
   std::string state_dir_;
   std::shared_ptr<HistoryStore> store_;
-  std::mutex seen_mu_;
   std::set<std::string, std::less<>> seen_;  // streams whose meta entry this run wrote
+  uint64_t next_seq_ = 0;
 };
 
 }  // namespace

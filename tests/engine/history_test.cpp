@@ -165,6 +165,32 @@ TEST_CASE("identical records of one batch stay distinct, and a replay of it stil
   CHECK(query(dir, "events") == kBob + kCarl + kAnn + kAnn);
 }
 
+TEST_CASE("query returns records of one ts in the order the sink received them, across batches",
+          "[history][spec-8]") {
+  TempDir dir;
+  const std::vector<std::string> users = {"z", "b", "q", "a", "m", "c"};
+  {
+    auto plan = history_plan(dir);
+    REQUIRE(sink_of(*plan).open().is_ok());
+    for (size_t half = 0; half < 2; ++half) {
+      std::string batch;
+      for (size_t i = half * 3; i < half * 3 + 3; ++i) {
+        batch += "{\"ts\": 1000, \"type\": \"denied\", \"feature\": \"f\", \"user\": \"" +
+                 users[i] + "\"}\n";
+      }
+      write(sink_of(*plan), "events", batch);
+    }
+    REQUIRE(sink_of(*plan).close().is_ok());
+  }
+  const std::string out = query(dir, "events");
+  std::vector<std::string> order;
+  for (size_t at = out.find("\"user\":\""); at != std::string::npos;
+       at = out.find("\"user\":\"", at + 1)) {
+    order.push_back(out.substr(at + 8, 1));
+  }
+  CHECK(order == users);
+}
+
 TEST_CASE("records past retention vanish from queries and, after compaction, from disk",
           "[history][spec-6]") {
   TempDir dir;
