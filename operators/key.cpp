@@ -23,6 +23,18 @@ std::optional<std::vector<std::string>> read_key_fields(NodeConfig& config,
   return key;
 }
 
+namespace {
+
+// The value of key field `id` of `record`, or null when it is missing; `ts` is the record's
+// event time, built in `ts_value`.
+const Value* key_value(const Record& record, FieldId id, Value& ts_value) {
+  if (id != field::kTs) return record.find(id);
+  ts_value = Value(record.ts);
+  return &ts_value;
+}
+
+}  // namespace
+
 KeyFields::KeyFields(const std::vector<std::string>& names) {
   for (const std::string& n : names) ids_.push_back(intern_field(n));
 }
@@ -31,13 +43,7 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
   uint64_t h = 0;
   for (FieldId id : ids_) {
     Value ts_value;
-    const Value* v = nullptr;
-    if (id == field::kTs) {
-      ts_value = Value(record.ts);
-      v = &ts_value;
-    } else {
-      v = record.find(id);
-    }
+    const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return std::nullopt;
     // Seeded with the kind and the fields before: as encode(), distinct kinds never collide.
     const uint64_t seed = h ^ (static_cast<uint64_t>(v->kind()) + 1) * 0x9E3779B97F4A7C15ull;
@@ -78,13 +84,7 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
   out.clear();
   for (FieldId id : ids_) {
     Value ts_value;
-    const Value* v = nullptr;
-    if (id == field::kTs) {
-      ts_value = Value(record.ts);
-      v = &ts_value;
-    } else {
-      v = record.find(id);
-    }
+    const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return false;
     // Kind tag + fixed-width or length-prefixed bytes: distinct values never collide.
     out.push_back(static_cast<char>(v->kind()));
