@@ -21,6 +21,7 @@
 #include <shared_mutex>
 
 #include "engine/checkpoint_store.h"
+#include "engine/chunk_parser.h"
 #include "engine/dead_letter.h"
 #include "engine/event_parser.h"
 #include "engine/http_endpoint.h"
@@ -49,7 +50,7 @@ struct ParsedChunk {
   uint64_t seq = 0;
   bool idle = false;  // an idle marker: an empty batch that marks the source's stream idle
   int64_t express_max_ts = kMinTime;  // a marker after an express chunk: that chunk's largest ts
-  std::shared_ptr<Batch> batch;
+  std::shared_ptr<Batch> batch = std::make_shared<Batch>();
   std::vector<DeadLetter> dead_letters;  // in line order
 };
 using ParsedPtr = std::shared_ptr<ParsedChunk>;
@@ -115,47 +116,6 @@ struct NodeRuntime {
   uint64_t next_line = 1;
   std::vector<std::string> input_streams;  // name of the stream on each input, for sinks
 };
-
-// Parses one chunk into a batch and its dead letters. Lines are numbered from the chunk's first
-// line; blank or white-space-only lines are counted but skipped (SPEC §1). `keep`: the source's
-// projection (null: every field).
-void parse_chunk(const RawChunk& chunk, EventParser& parser, ParsedChunk& out,
-                 const FieldMask* keep) {
-  out.batch = std::make_shared<Batch>();
-  std::vector<Record>& records = out.batch->records;
-  records.reserve(chunk.size / 160 + 1);
-  auto pre = chunk.dead_letters.begin();
-  const char* data = chunk.bytes.data();
-  const size_t capacity = chunk.bytes.size();
-  uint64_t line = chunk.first_line;
-  std::string error;
-  for (size_t pos = 0; pos < chunk.size; ++line) {
-    const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', chunk.size - pos));
-    size_t end = static_cast<size_t>(nl - data);
-    size_t len = end - pos;
-    if (len > 0 && data[pos + len - 1] == '\r') --len;
-    size_t start = pos;
-    pos = end + 1;
-    while (pre != chunk.dead_letters.end() && pre->line == line) {
-      out.dead_letters.push_back({pre->line, pre->error, pre->raw});
-      ++pre;
-    }
-    bool blank = true;
-    for (size_t i = 0; i < len && blank; ++i) {
-      char c = data[start + i];
-      blank = c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v';
-    }
-    if (blank) continue;
-    records.emplace_back();
-    if (!parser.parse(data + start, len, capacity - start, records.back(), error, keep)) {
-      records.pop_back();
-      out.dead_letters.push_back({line, error, std::string(data + start, std::min<size_t>(len, 512))});
-    }
-  }
-  for (; pre != chunk.dead_letters.end(); ++pre) {
-    out.dead_letters.push_back({pre->line, pre->error, pre->raw});
-  }
-}
 
 class Runner {
  public:
@@ -572,7 +532,8 @@ class Runner {
           parsed->seq = job.chunk->seq;
           parsed->idle = job.chunk->idle;
           parsed->express_max_ts = job.chunk->express_max_ts;
-          parse_chunk(*job.chunk, parsers_.local(), *parsed, projection(job.chunk->source));
+          parse_chunk(*job.chunk, parsers_.local(), parsed->batch->records, parsed->dead_letters,
+                      projection(job.chunk->source));
           parsed->batch->credit = job.credit;
           parsed->batch->ingest_ns = job.chunk->ingest_ns;
           sequencers_[job.chunk->source]->try_put(parsed);
@@ -695,7 +656,8 @@ class Runner {
     checkpoint_pending_.wait(true, std::memory_order_acquire);
     std::shared_lock gate(express_gate_);
     ParsedChunk parsed;
-    parse_chunk(*chunk, parsers_.local(), parsed, projection(chunk->source));
+    parse_chunk(*chunk, parsers_.local(), parsed.batch->records, parsed.dead_letters,
+                projection(chunk->source));
     parsed.batch->credit = queue_.make_credit(*chunk);
     parsed.batch->ingest_ns = chunk->ingest_ns;
     int64_t max_ts = kMinTime;
