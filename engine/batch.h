@@ -47,4 +47,13 @@ struct Batch {
 // Batches are immutable once emitted, so one can be delivered to several consumers without a copy.
 using BatchPtr = std::shared_ptr<const Batch>;
 
+// The records of `batch` for moving out, when the caller holds the batch's only reference: its
+// producer and every other consumer are done with it, so no one reads them any more (the
+// count cannot rise again: only holders copy a BatchPtr). Null when it is shared; copy then.
+// The vector keeps its size, so the caller may still count the records.
+inline std::vector<Record>* records_to_move(const BatchPtr& batch) {
+  // Every Batch is created mutable (make_shared<Batch>), so casting the const away is defined.
+  return batch.use_count() == 1 ? &const_cast<Batch&>(*batch).records : nullptr;
+}
+
 }  // namespace licflow

@@ -24,31 +24,38 @@ class Dedup final : public Operator {
       : Operator({"out"}), key_(std::move(key)), within_ms_(within_ms), horizon_ms_(horizon_ms) {}
 
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
-    Batch kept;
-    kept.watermark = batch->watermark;
-    kept.idle = batch->idle;
-    kept.credit = batch->credit;
-    kept.records.reserve(batch->records.size());
+    const std::vector<Record>& in = batch->records;
+    admitted_.clear();
     uint64_t skipped = 0;
-    const std::vector<int64_t>& marks = batch->watermarks;
-    for (size_t i = 0; i < batch->records.size(); ++i) {
-      const Record& r = batch->records[i];
+    for (size_t i = 0; i < in.size(); ++i) {
+      const Record& r = in[i];
       if (!key_.encode(r, scratch_)) {
         ++skipped;
         continue;
       }
-      if (admit(scratch_, r.ts)) {
-        kept.records.push_back(r);
-        if (!marks.empty()) kept.watermarks.push_back(marks[i]);
-      }
+      if (admit(scratch_, r.ts)) admitted_.push_back(static_cast<uint32_t>(i));
       if (++since_sweep_ == kSweepEvery) sweep();
     }
     if (skipped > 0) count_dropped(skipped);
-    if (kept.records.size() == batch->records.size()) {
-      out.emit(0, batch);
-    } else {
-      out.emit(0, std::move(kept));
+    if (admitted_.size() == in.size()) {
+      out.emit(0, batch);  // nothing dropped: forward the batch itself
+      return;
     }
+    Batch kept;
+    kept.watermark = batch->watermark;
+    kept.idle = batch->idle;
+    kept.credit = batch->credit;
+    kept.records.reserve(admitted_.size());
+    std::vector<Record>* movable = records_to_move(batch);
+    for (uint32_t i : admitted_) {
+      if (movable != nullptr) {
+        kept.records.push_back(std::move((*movable)[i]));
+      } else {
+        kept.records.push_back(in[i]);
+      }
+      if (!batch->watermarks.empty()) kept.watermarks.push_back(batch->watermarks[i]);
+    }
+    out.emit(0, std::move(kept));
   }
 
   // Checkpoints (SPEC §7): the remembered timestamps per key and the sweep's progress.
@@ -111,6 +118,7 @@ class Dedup final : public Operator {
   int64_t latest_ = kMinTime;
   uint64_t since_sweep_ = 0;
   std::string scratch_;
+  std::vector<uint32_t> admitted_;  // per batch: the records that pass, by index
 };
 
 }  // namespace

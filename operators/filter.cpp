@@ -28,8 +28,17 @@ class Filter final : public Operator {
     kept.watermark = batch->watermark;
     kept.idle = batch->idle;
     kept.credit = batch->credit;
+    // Sole owner of the batch (the usual case: one consumer): the kept records move, not copy.
+    std::vector<Record>* movable = records_to_move(batch);
+    auto keep = [&](size_t i) {
+      if (movable != nullptr) {
+        kept.records.push_back(std::move((*movable)[i]));
+      } else {
+        kept.records.push_back(in[i]);
+      }
+    };
     kept.records.reserve(in.size());
-    kept.records.insert(kept.records.end(), in.begin(), in.begin() + first_rejected);
+    for (size_t i = 0; i < first_rejected; ++i) keep(i);
     const std::vector<int64_t>& marks = batch->watermarks;
     if (!marks.empty()) {
       kept.watermarks.reserve(in.size());
@@ -37,7 +46,7 @@ class Filter final : public Operator {
     }
     for (size_t i = first_rejected + 1; i < in.size(); ++i) {
       if (!where_.test(in[i])) continue;
-      kept.records.push_back(in[i]);
+      keep(i);
       if (!marks.empty()) kept.watermarks.push_back(marks[i]);
     }
     out.emit(0, std::move(kept));

@@ -40,7 +40,9 @@ class Operator {
   // Output port names; index 0 is the default port unless the operator has none named `out`.
   const std::vector<std::string>& ports() const { return ports_; }
 
-  // Processes one input batch. `input` indexes the operator's `input:` list.
+  // Processes one input batch. `input` indexes the operator's `input:` list. When `batch` is
+  // its only reference, the operator may move records out of it (records_to_move): the caller
+  // must not read the records of a batch it handed over, only count them.
   virtual void process(size_t input, const BatchPtr& batch, Emitter& out) = 0;
   // End of input (SPEC §2): flush whatever is held. Called once, after every input has ended.
   virtual void finish(Emitter& out) {}

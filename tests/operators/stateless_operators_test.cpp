@@ -69,6 +69,22 @@ TEST_CASE("filter forwards a batch it keeps whole without copying it", "[filter]
   CHECK(out.seen == in);
 }
 
+TEST_CASE("filter and dedup leave a batch that another consumer still holds intact",
+          "[filter][dedup][spec-5]") {
+  // The batch's sole owner gets the kept records moved out of it; a shared batch must be copied.
+  for (const char* op : {"    type: filter\n    input: e\n    where: user != 'u2'\n",
+                         "    type: dedup\n    input: e\n    key: [feature]\n    within: 1h\n"}) {
+    auto plan = plan_with(op);
+    CollectingEmitter out;
+    BatchPtr batch = batch_of(records_from_jsonl(kEvents));
+    const BatchPtr other_consumer = batch;
+    op_of(*plan).process(0, batch, out);
+    CHECK(out.port(0).size() < other_consumer->records.size());
+    CHECK(users(other_consumer->records) == std::vector<std::string>{"u1", "u2", "u3", "u4"});
+    CHECK(users(out.port(0)).front() == "u1");
+  }
+}
+
 TEST_CASE("filter keeps late records: it is stateless in time", "[filter][spec-2][spec-5]") {
   auto plan = plan_with("    type: filter\n    input: e\n    where: \"true\"\n");
   auto batch = std::make_shared<Batch>();
