@@ -196,8 +196,10 @@ class Runner {
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       const PlanNode& n = plan_.nodes[i];
       NodeRuntime& rt = *runtime_[i];
+      const auto* hook = dynamic_cast<const WebhookSink*>(n.sink.get());
       summary_.nodes.push_back({n.id, n.type, rt.records_in.load(), rt.records_out.load(),
-                                n.op ? n.op->dropped() : 0});
+                                n.op ? n.op->dropped() : 0,
+                                hook != nullptr ? hook->stats().dead_lettered : 0});
     }
     return summary_;
   }
@@ -1191,13 +1193,16 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
                   static_cast<double>(s.checkpoint_bytes) / (1 << 20));
     out += line;
   }
-  if (s.dead_letters > 0) out += "  dead letters written to " + plan.dead_letter_path + "\n";
+  bool any_dead_letters = s.dead_letters > 0;
+  for (const NodeStats& n : s.nodes) any_dead_letters |= n.dead_lettered > 0;
+  if (any_dead_letters) out += "  dead letters written to " + plan.dead_letter_path + "\n";
   for (const NodeStats& n : s.nodes) {
     std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  out %12llu", n.id.c_str(),
                   n.type.c_str(), static_cast<unsigned long long>(n.records_in),
                   static_cast<unsigned long long>(n.records_out));
     out += line;
     if (n.dropped > 0) out += "  skipped " + std::to_string(n.dropped);
+    if (n.dead_lettered > 0) out += "  dead-lettered " + std::to_string(n.dead_lettered);
     out += "\n";
   }
   return out;

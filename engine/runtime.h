@@ -48,11 +48,12 @@ struct NodeStats {
   uint64_t records_in = 0;
   uint64_t records_out = 0;
   uint64_t dropped = 0;
+  uint64_t dead_lettered = 0;  // sinks: records given up and written as dead letters (webhook)
 };
 
 struct RunSummary {
   uint64_t events = 0;        // parsed good events, all sources
-  uint64_t dead_letters = 0;
+  uint64_t dead_letters = 0;  // input lines; sinks' dead letters are in their NodeStats
   double seconds = 0;
   bool stopped = false;       // ended by a stop request rather than end of input
   bool already_finished = false;  // the state dir holds a run that reached end of input

@@ -378,6 +378,10 @@ TEST_CASE("a pipeline's webhook sink delivers records and dead-letters into the 
   CHECK_THAT(dead[0], Contains("{\"sink\":\"down\",\"error\":\"webhook delivery failed after 2 "
                                "attempts: connection error: "));
   CHECK_THAT(dead[0], Contains(",\"record\":{\"stream\":\"s\","));
+  // The run's summary counts them too: dead letters are never silent.
+  const std::string summary = format_summary(*plan, result.value());
+  CHECK_THAT(summary, Contains("dead letters written to " + dir.file("dead.jsonl")));
+  CHECK_THAT(summary, Contains("dead-lettered 50\n"));
 }
 
 TEST_CASE("webhook: a checkpoint keeps the records not yet delivered, and a restart sends them",
