@@ -46,6 +46,25 @@ TEST_CASE("append_json_string escapes what JSON requires and nothing else", "[js
   CHECK(appended == "x\"y\"");
 }
 
+TEST_CASE("append_json_string finds a byte to escape at any position of a long string",
+          "[json][spec-2]") {
+  // Plain runs are skipped a word at a time: every position, and every class of byte that stops
+  // a run, must still be caught.
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {std::string(1, '\0'), "\\u0000"},
+      {"\x1f", "\\u001f"}, {"\x7f", "\x7f"}, {" ", " "}, {"\xC3\xA9", "\xC3\xA9"},
+      {"\xFF", "\xEF\xBF\xBD"}};
+  for (size_t at = 0; at < 20; ++at) {
+    for (const auto& [raw, escaped] : specials) {
+      const std::string before(at, 'a'), after(19 - at, 'z');
+      std::string out;
+      append_json_string(out, before + raw + after);
+      INFO("at " << at << ", byte " << int(static_cast<unsigned char>(raw[0])));
+      CHECK(out == "\"" + before + escaped + after + "\"");
+    }
+  }
+}
+
 TEST_CASE("append_json_string replaces invalid UTF-8 with U+FFFD", "[json][spec-2]") {
   const std::string r = "\xEF\xBF\xBD";
   CHECK(json_string("a\xff"
