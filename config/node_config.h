@@ -5,6 +5,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -51,6 +52,12 @@ class NodeConfig {
   bool failed() const { return diag_.size() > errors_at_start_; }
 
   bool has(const char* key) const { return node_[key].IsDefined() && !node_[key].IsNull(); }
+  // How many streams `input:` names (a list, or one stream): the inputs whose watermarks an
+  // operator combines (SPEC §2).
+  size_t input_count() const {
+    const YAML::Node input = node_["input"];
+    return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
+  }
   YAML::Mark mark() const { return node_.Mark(); }
   void error(const char* key, std::string message);
 

@@ -254,11 +254,6 @@ class Anomaly final : public TimeOrderedOperator {
 };
 
 // The number of streams in `input`, each of which carries its own watermark.
-size_t input_count(const YAML::Node& node) {
-  YAML::Node input = node["input"];
-  return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
-}
-
 // False, and reported, when `key` is given but belongs to the other method.
 bool allowed(NodeConfig& config, const char* key, bool applies, const std::string& method) {
   if (applies || !config.has(key)) return true;
@@ -296,7 +291,7 @@ std::optional<double> positive_double(NodeConfig& config, const char* key, doubl
 std::unique_ptr<Operator> make_anomaly(NodeConfig& config) {
   const std::string& id = config.id();
   AnomalyOptions options;
-  options.input_count = input_count(config.node());
+  options.input_count = config.input_count();
 
   const std::vector<std::string> outputs = {"ts",     "value", "expected",
                                             "stddev", "score", "direction"};

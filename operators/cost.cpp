@@ -412,11 +412,6 @@ class CostOperator final : public TimeOrderedOperator {
 
 std::string quoted(const std::string& s) { return "`" + s + "`"; }
 
-size_t input_count(const YAML::Node& node) {
-  YAML::Node input = node["input"];
-  return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
-}
-
 // Reports every key of `map` not in `allowed`.
 void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                 const std::string& where, Diagnostics& diag) {
@@ -670,7 +665,7 @@ void check_feature_costs(const PipelineSettings& settings, Diagnostics& diag) {
 std::unique_ptr<Operator> make_cost(NodeConfig& config) {
   CostOptions options;
   options.id = config.id();
-  options.input_count = input_count(config.node());
+  options.input_count = config.input_count();
   for (const auto& [feature, info] : config.settings().features) {
     if (!info.cost.IsDefined() || info.cost.IsNull()) continue;
     if (auto model = parse_cost_model(feature, info.cost, config.diag())) {

@@ -193,8 +193,8 @@ class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
 
 class LicenseState final : public TimeOrderedOperator {
  public:
-  explicit LicenseState(const PipelineSettings& settings)
-      : TimeOrderedOperator({"out", "sessions"}, 1) {
+  LicenseState(const PipelineSettings& settings, size_t input_count)
+      : TimeOrderedOperator({"out", "sessions"}, input_count) {
     for (const auto& [name, info] : settings.features) {
       if (info.capacity) inventory_capacity_[name] = *info.capacity;
       if (info.dup_group == "user") dup_groups_[name] = DupGroup::kUser;
@@ -582,7 +582,7 @@ std::unique_ptr<Operator> make_license_state(NodeConfig& config) {
   if (config.failed()) return nullptr;
   std::vector<std::unique_ptr<TimeOrderedOperator>> parts;
   for (size_t k = 0; k < PartitionedOperator::kPartitions; ++k) {
-    parts.push_back(std::make_unique<LicenseState>(config.settings()));
+    parts.push_back(std::make_unique<LicenseState>(config.settings(), config.input_count()));
   }
   return std::make_unique<PartitionedOperator>(std::move(parts), KeyFields({"server"}));
 }

@@ -214,18 +214,13 @@ class ThresholdOperator final : public TimeOrderedOperator {
   std::map<TimerKey, Episode*> pending_;
 };
 
-size_t input_count(const YAML::Node& node) {
-  YAML::Node input = node["input"];
-  return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
-}
-
 }  // namespace
 
 std::unique_ptr<Operator> make_threshold(NodeConfig& config) {
   const std::string& id = config.id();
   ThresholdOptions options;
   options.id = id;
-  options.input_count = input_count(config.node());
+  options.input_count = config.input_count();
   auto key = read_key_fields(config, output_fields(),
                              "a threshold: the alert has a field of that name");
   if (key) options.key_names = *key;

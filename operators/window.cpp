@@ -580,17 +580,12 @@ class WindowOperator final : public TimeOrderedOperator {
 };
 
 // The number of streams in `input`, each of which carries its own watermark.
-size_t input_count(const YAML::Node& node) {
-  YAML::Node input = node["input"];
-  return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
-}
-
 }  // namespace
 
 std::unique_ptr<Operator> make_window(NodeConfig& config) {
   const std::string& id = config.id();
   WindowOptions options;
-  options.input_count = input_count(config.node());
+  options.input_count = config.input_count();
   options.allowed_lateness_ms = config.settings().time.allowed_lateness_ms;
   auto size = config.get_duration("size", true);
   auto slide = config.has("slide") ? config.get_duration("slide", false) : size;
