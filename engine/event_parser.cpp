@@ -9,6 +9,8 @@
 //   significant digits (e.g. get_double("0.1234567890123456789012345") == 1.096e-07).
 // - A number too large for a double (`1e400`) is invalid JSON; one too small becomes ±0.0.
 // - A UTF-8 byte-order mark is invalid JSON (as in Python's json.loads and serde_json).
+// - A `ts` outside the years 0000 to 9999 (UTC) is out of range: outputs write RFC 3339 times,
+//   which cannot name it. In practice it is a time in micro- or nanoseconds.
 #include "engine/event_parser.h"
 
 #include <simdjson.h>
@@ -611,6 +613,10 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
   }
   if (ts_state == TsState::kBad) {
     error = "field `ts`: expected integer milliseconds or an RFC 3339 string";
+    return false;
+  }
+  if (out.ts < kEarliestEventTime || out.ts > kLatestEventTime) {
+    error = "field `ts`: out of range: milliseconds within the years 0000 to 9999 expected";
     return false;
   }
   if (!type_seen) {

@@ -134,9 +134,11 @@ class FileSink final : public Sink {
     if (!header_written_) {
       if (!fixed_columns_) {
         columns_ = {field::kStream, field::kTs};
-        // A record's own `stream` is replaced by the stream's name, as in jsonl (SPEC §6).
+        // A record's own `stream` is replaced by the stream's name, as in jsonl (SPEC §6); its
+        // own `extra` goes into the `extra` column's object, so no column name is repeated.
+        static const FieldId kExtra = intern_field("extra");
         for (const Field& f : r.fields()) {
-          if (f.id != field::kStream) columns_.push_back(f.id);
+          if (f.id != field::kStream && f.id != kExtra) columns_.push_back(f.id);
         }
       }
       for (size_t i = 0; i < columns_.size(); ++i) {

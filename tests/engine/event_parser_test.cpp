@@ -77,6 +77,13 @@ TEST_CASE("dead letters: each SPEC §1 rule with its reason", "[parser][spec-1]"
       {"not json", "invalid JSON"},
       {"nul", "invalid JSON"},
       {"[1,", "invalid JSON"},
+      // A ts RFC 3339 cannot write (years 0000 to 9999), e.g. in micro- or nanoseconds.
+      {R"({"ts":1795770900000000,"type":"metric"})", "field `ts`: out of range"},
+      {R"({"ts":253402300800000,"type":"metric"})", "field `ts`: out of range"},
+      {R"({"ts":-62167219200001,"type":"metric"})", "field `ts`: out of range"},
+      {R"({"ts":9223372036854775807,"type":"metric"})", "field `ts`: out of range"},
+      {R"({"ts":-9223372036854775808,"type":"metric"})", "field `ts`: out of range"},
+      {R"({"ts":"0000-01-01T00:30:00+01:00","type":"metric"})", "field `ts`: out of range"},
       {"\xEF\xBB\xBF{\"ts\":1,\"type\":\"metric\"}", "invalid JSON"},  // byte-order mark
       // NaN / Infinity and other non-JSON numbers.
       {R"({"ts":1,"type":"metric","x":NaN})", "invalid JSON"},
@@ -240,7 +247,10 @@ TEST_CASE("ts as integer ms or RFC 3339 in every allowed form", "[parser][spec-1
            {"-1", -1},
            {"0", 0},
            {"-0", 0},
-           {"9223372036854775807", INT64_MAX},
+           {"253402300799999", kLatestEventTime},
+           {"-62167219200000", kEarliestEventTime},
+           {R"("9999-12-31T23:59:59.999Z")", kLatestEventTime},
+           {R"("0000-01-01T00:00:00Z")", kEarliestEventTime},
            {R"("2026-11-27T09:15:00Z")", t},
            {R"("2026-11-27t09:15:00z")", t},
            {R"("2026-11-27 09:15:00Z")", t},

@@ -477,3 +477,17 @@ TEST_CASE("a record's own `stream` field is replaced by the stream's name, in cs
         std::vector<std::string>{"{\"stream\":\"events\",\"ts\":\"1970-01-01T00:00:01.000Z\","
                                  "\"type\":\"denied\",\"feature\":\"f\",\"server\":\"default\"}"});
 }
+
+TEST_CASE("a record's own `extra` field goes into the csv `extra` column, not a second one",
+          "[runtime][spec-6]") {
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), "{\"ts\":1000,\"type\":\"metric\",\"extra\":1,\"x\":2}\n");
+  auto plan = load_plan("name: t\nsources:\n  events: {type: file, path: " + dir.file("in.jsonl") +
+                        "}\nsinks:\n  csv: {type: file, format: csv, path: " + dir.file("o.csv") +
+                        ", input: events}\n");
+  REQUIRE(plan);
+  run_ok(*plan);
+  CHECK(read_lines(dir.file("o.csv")) ==
+        std::vector<std::string>{"stream,ts,type,x,server,extra",
+                                 "events,1970-01-01T00:00:01.000Z,metric,2,default,\"{\"\"extra\"\":1}\""});
+}
