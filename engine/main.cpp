@@ -171,7 +171,7 @@ int cmd_query(QueryArgs args) {
     if (text.empty()) return true;
     auto parsed = parse_query_time(text);
     if (!parsed) {
-      std::cerr << "licflow query: " << flag << ": expected RFC 3339 or ms since the epoch, got `"
+      std::cerr << "licflow query: " << flag << ": expected RFC 3339, a date or ms since the epoch, got `"
                 << text << "`\n";
       return false;
     }

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <optional>
 
 #include "engine/csv.h"
 #include "engine/time_format.h"
@@ -68,13 +69,28 @@ bool split_fields(simdjson::ondemand::parser& parser, std::string_view json,
   return true;
 }
 
-// SPEC §4: a missing field is null, so `f=null` matches a record without f.
+// A JSON number's value, when all of `text` is one.
+std::optional<double> number_of(std::string_view text) {
+  double d = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, d);
+  if (ec != std::errc() || ptr != end || text.empty() || text.front() == '+') return std::nullopt;
+  return d;
+}
+
+// A field equals a `--key` value as SPEC §4's `==` would have it: a string by its value, a
+// number by its numeric value (`count=2` matches 2.0), anything else by its JSON text. A missing
+// field is null, so `f=null` matches a record without f.
 bool matches(const std::vector<JsonField>& fields,
              const std::vector<std::pair<std::string, std::string>>& keys) {
   for (const auto& [name, want] : keys) {
     auto it = std::find_if(fields.begin(), fields.end(),
                            [&](const JsonField& f) { return f.name == name; });
-    if ((it == fields.end() ? std::string("null") : it->text) != want) return false;
+    const std::string_view have = it == fields.end() ? std::string_view("null") : it->text;
+    if (have == want) continue;
+    if (it == fields.end() || it->is_string) return false;
+    const std::optional<double> a = number_of(have), b = number_of(want);
+    if (!a || !b || *a != *b) return false;
   }
   return true;
 }
@@ -161,6 +177,8 @@ std::optional<int64_t> parse_query_time(std::string_view text) {
   int64_t ms = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ms);
   if (ec == std::errc() && end == text.data() + text.size() && !text.empty()) return ms;
+  // A date alone (`2026-11-29`) is its first instant, UTC: `--from D --to D+1` is that day.
+  if (text.size() == 10) return parse_rfc3339(std::string(text) + "T00:00:00Z");
   return parse_rfc3339(text);
 }
 

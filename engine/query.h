@@ -29,7 +29,7 @@ struct QueryOptions {
   HistoryClock clock = wall_clock_ms;  // "now" of retention
 };
 
-// --from / --to: RFC 3339 or integer ms since the epoch.
+// --from / --to: RFC 3339, a date (its midnight UTC) or integer ms since the epoch.
 std::optional<int64_t> parse_query_time(std::string_view text);
 // `f=v`; nullopt without `=` or with an empty field name.
 std::optional<std::pair<std::string, std::string>> parse_query_key(std::string_view text);

@@ -92,9 +92,12 @@ TEST_CASE("query filters by key fields and a half-open time range", "[history][s
   CHECK(query(dir, "events", [](QueryOptions& o) {
           o.keys = Keys{{"feature", "b"}, {"user", "ann"}};
         }) == kAnn);
-  // Numbers compare by their JSON text; a missing field is null.
+  // Numbers compare by value, as SPEC §4's `==`; a missing field is null.
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2"}}; }) == kAnn);
-  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2.0"}}; }).empty());
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2.0"}}; }) == kAnn);
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2e0"}}; }) == kAnn);
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "3"}}; }).empty());
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "x2"}}; }).empty());
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "null"}}; }) ==
         kBob + kCarl);
   // [from, to): 2000 is in, 3000 is out.
@@ -284,6 +287,8 @@ TEST_CASE("query of a state dir without history fails", "[history][spec-8]") {
 TEST_CASE("query times and keys parse from the command line", "[history][spec-8]") {
   CHECK(parse_query_time("1500") == 1500);
   CHECK(parse_query_time("1970-01-01T00:00:01.5Z") == 1500);
+  CHECK(parse_query_time("1970-01-02") == 86'400'000);
+  CHECK(parse_query_time("1970-01-32") == std::nullopt);
   CHECK(parse_query_time("yesterday") == std::nullopt);
   CHECK(parse_query_key("user=a=b") == std::pair<std::string, std::string>{"user", "a=b"});
   CHECK(parse_query_key("=x") == std::nullopt);
