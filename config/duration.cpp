@@ -89,6 +89,7 @@ std::optional<int64_t> parse_duration(std::string_view text, std::string* error)
       return fail(error, "duration too large");
     }
   }
+  if (total > kMaxDurationMs) return fail(error, "duration too large (at most 10000 years)");
   return total;
 }
 

@@ -2,6 +2,7 @@
 // scheduling cost is paid once per few thousand records, not once per record.
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <vector>
 
@@ -51,9 +52,14 @@ using BatchPtr = std::shared_ptr<const Batch>;
 // producer and every other consumer are done with it, so no one reads them any more (the
 // count cannot rise again: only holders copy a BatchPtr). Null when it is shared; copy then.
 // The vector keeps its size, so the caller may still count the records.
+// REQUIRES: the batch was created as a mutable Batch (make_shared<Batch>), as every batch of
+// the runtime and of Emitter::emit is, so casting the const away is defined.
 inline std::vector<Record>* records_to_move(const BatchPtr& batch) {
-  // Every Batch is created mutable (make_shared<Batch>), so casting the const away is defined.
-  return batch.use_count() == 1 ? &const_cast<Batch&>(*batch).records : nullptr;
+  if (batch.use_count() != 1) return nullptr;
+  // use_count() is a relaxed load: the fence orders the other owners' reads of the records,
+  // which ended with their (release) decrements, before our writes (as Rust's Arc::get_mut).
+  std::atomic_thread_fence(std::memory_order_acquire);
+  return &const_cast<Batch&>(*batch).records;
 }
 
 }  // namespace licflow

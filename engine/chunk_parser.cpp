@@ -27,12 +27,13 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>
   std::string error;
   for (size_t pos = 0; pos < chunk.size; ++line) {
     const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', chunk.size - pos));
-    const size_t end = static_cast<size_t>(nl - data);
+    // Sources end every line with '\n'; a last line without one still ends at the chunk's end.
+    const size_t end = nl != nullptr ? static_cast<size_t>(nl - data) : chunk.size;
     const size_t start = pos;
     size_t len = end - pos;
     if (len > 0 && data[pos + len - 1] == '\r') --len;
     pos = end + 1;
-    for (; rejected != chunk.dead_letters.end() && rejected->line == line; ++rejected) {
+    for (; rejected != chunk.dead_letters.end() && rejected->line <= line; ++rejected) {
       dead_letters.push_back({rejected->line, rejected->error, rejected->raw});
     }
     if (is_blank(data + start, len)) continue;

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cmath>
 #include <optional>
 
 #include "engine/csv.h"
@@ -69,13 +70,35 @@ bool split_fields(simdjson::ondemand::parser& parser, std::string_view json,
   return true;
 }
 
-// A JSON number's value, when all of `text` is one.
-std::optional<double> number_of(std::string_view text) {
+// `text` as a number: an integer when all of it is one, else a finite double when all of it is
+// one (from_chars' grammar, so `.5` and `007` pass too; a stored value is always valid JSON).
+struct Number {
+  bool is_int = false;
+  int64_t i = 0;
   double d = 0;
+};
+std::optional<Number> number_of(std::string_view text) {
   const char* end = text.data() + text.size();
-  auto [ptr, ec] = std::from_chars(text.data(), end, d);
-  if (ec != std::errc() || ptr != end || text.empty() || text.front() == '+') return std::nullopt;
-  return d;
+  Number n;
+  auto [int_end, int_ec] = std::from_chars(text.data(), end, n.i);
+  if (int_ec == std::errc() && int_end == end && !text.empty()) {
+    n.is_int = true;
+    return n;
+  }
+  auto [ptr, ec] = std::from_chars(text.data(), end, n.d);
+  if (ec != std::errc() || ptr != end || text.empty() || !std::isfinite(n.d)) return std::nullopt;
+  return n;
+}
+
+// Exactly, as SPEC §4's `==` (config/expression.cpp): 2 == 2.0, but 2^53 + 1 != 2^53.
+bool numbers_equal(const Number& a, const Number& b) {
+  if (a.is_int && b.is_int) return a.i == b.i;
+  if (!a.is_int && !b.is_int) return a.d == b.d;
+  const int64_t i = a.is_int ? a.i : b.i;
+  const double d = a.is_int ? b.d : a.d;
+  // -2^63 <= d < 2^63, integral, and the same integer.
+  return d >= -9223372036854775808.0 && d < 9223372036854775808.0 && std::trunc(d) == d &&
+         static_cast<int64_t>(d) == i;
 }
 
 // A field equals a `--key` value as SPEC §4's `==` would have it: a string by its value, a
@@ -89,8 +112,8 @@ bool matches(const std::vector<JsonField>& fields,
     const std::string_view have = it == fields.end() ? std::string_view("null") : it->text;
     if (have == want) continue;
     if (it == fields.end() || it->is_string) return false;
-    const std::optional<double> a = number_of(have), b = number_of(want);
-    if (!a || !b || *a != *b) return false;
+    const std::optional<Number> a = number_of(have), b = number_of(want);
+    if (!a || !b || !numbers_equal(*a, *b)) return false;
   }
   return true;
 }

@@ -143,8 +143,9 @@ void append_rfc3339(std::string& out, int64_t ms) {
   if (ms_of_day < 0) ms_of_day += kMsPerDay;
   const Civil c = civil_from_days(days);
 
-  // Years outside 0000..9999 (only from absurd integer `ts` values) keep all their digits and a
-  // sign, ISO 8601 "expanded" style, rather than wrapping.
+  // Years outside 0000..9999 (event times cannot be, but a time derived from one can: the end
+  // of a window closing after 9999-12-31) keep all their digits and a sign, ISO 8601
+  // "expanded" style, rather than wrapping.
   char buf[48];
   char* w = buf;
   if (c.year >= 0 && c.year <= 9999) {

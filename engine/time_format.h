@@ -9,8 +9,8 @@
 namespace licflow {
 
 // The instants an RFC 3339 timestamp can name in UTC: years 0000 to 9999. Events outside them
-// are dead letters (engine/event_parser.cpp), so every output timestamp is valid RFC 3339 and
-// window arithmetic stays far from int64 overflow.
+// are dead letters (engine/event_parser.cpp), so an event's time prints as RFC 3339, and, with
+// durations bounded as well (config/duration.h), time arithmetic stays far from int64 overflow.
 inline constexpr int64_t kEarliestEventTime = -62167219200000;  // 0000-01-01T00:00:00.000Z
 inline constexpr int64_t kLatestEventTime = 253402300799999;    // 9999-12-31T23:59:59.999Z
 

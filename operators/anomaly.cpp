@@ -253,7 +253,6 @@ class Anomaly final : public TimeOrderedOperator {
   std::vector<double> values_;  // a slot's history while its median and MAD are computed
 };
 
-// The number of streams in `input`, each of which carries its own watermark.
 // False, and reported, when `key` is given but belongs to the other method.
 bool allowed(NodeConfig& config, const char* key, bool applies, const std::string& method) {
   if (applies || !config.has(key)) return true;

@@ -26,7 +26,8 @@ class Emitter {
   // histograms measure from the read of the chunk that caused the output.
   virtual void emit(size_t port, Batch&& batch) {
     if (batch.ingest_ns == 0) batch.ingest_ns = ingest_ns_;
-    emit(port, std::make_shared<const Batch>(std::move(batch)));
+    // Created mutable, so that a sole consumer may move its records out (records_to_move).
+    emit(port, std::make_shared<Batch>(std::move(batch)));
   }
 
  protected:

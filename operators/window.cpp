@@ -579,7 +579,6 @@ class WindowOperator final : public TimeOrderedOperator {
   std::vector<KeyId> live_;           // for_keys(): the live keys of a chunk
 };
 
-// The number of streams in `input`, each of which carries its own watermark.
 }  // namespace
 
 std::unique_ptr<Operator> make_window(NodeConfig& config) {

@@ -40,16 +40,23 @@ TEST_CASE("parse_chunk numbers lines from the chunk's first line, counting blank
   CHECK(dead_letters[1].error == "line longer than 1 MiB");
 }
 
-TEST_CASE("parse_chunk keeps the reader's dead letters after the chunk's last parsed line") {
-  RawChunk chunk = make_chunk("{\"ts\":1,\"type\":\"server_up\"}\n\n", 1);
-  chunk.dead_letters.push_back({2, "connection closed mid-line", "{\"ts\":"});
+TEST_CASE("parse_chunk merges the reader's dead letters with its own in line order") {
+  // Line 1 rejected by the reader, line 2 by the parser, line 3 good, and one more reader dead
+  // letter numbered past the chunk's last line.
+  RawChunk chunk = make_chunk("\n[1]\n{\"ts\":1,\"type\":\"server_up\"}", 1);
+  chunk.dead_letters.push_back({1, "line longer than 1 MiB", "{"});
+  chunk.dead_letters.push_back({9, "connection closed mid-line", "{\"ts\":"});
   EventParser parser;
   std::vector<Record> records;
   std::vector<DeadLetter> dead_letters;
   parse_chunk(chunk, parser, records, dead_letters, nullptr);
-  CHECK(records.size() == 1);
-  REQUIRE(dead_letters.size() == 1);
-  CHECK(dead_letters[0].line == 2);
+  CHECK(records.size() == 1);  // the last line, without its newline, is read too
+  REQUIRE(dead_letters.size() == 3);
+  CHECK(dead_letters[0].line == 1);
+  CHECK(dead_letters[0].error == "line longer than 1 MiB");
+  CHECK(dead_letters[1].line == 2);
+  CHECK(dead_letters[1].raw == "[1]");
+  CHECK(dead_letters[2].line == 9);
 }
 
 }  // namespace

@@ -98,6 +98,8 @@ TEST_CASE("query filters by key fields and a half-open time range", "[history][s
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2e0"}}; }) == kAnn);
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "3"}}; }).empty());
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "x2"}}; }).empty());
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "2.5"}}; }).empty());
+  CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "nan"}}; }).empty());
   CHECK(query(dir, "events", [](QueryOptions& o) { o.keys = Keys{{"count", "null"}}; }) ==
         kBob + kCarl);
   // [from, to): 2000 is in, 3000 is out.
@@ -282,6 +284,18 @@ TEST_CASE("query of a state dir without history fails", "[history][spec-8]") {
   Status status = run_query(options, out);
   REQUIRE_FALSE(status.is_ok());
   CHECK_THAT(status.message(), Contains("no history in state dir"));
+}
+
+TEST_CASE("query --key compares integers beyond 2^53 exactly", "[history][spec-8][spec-4]") {
+  TempDir dir;
+  auto plan = history_plan(dir, "");
+  REQUIRE(sink_of(*plan).open().is_ok());
+  write(sink_of(*plan), "big", "{\"ts\": 1, \"type\": \"metric\", \"n\": 9007199254740993}\n");
+  REQUIRE(sink_of(*plan).close().is_ok());
+  using Keys = std::vector<std::pair<std::string, std::string>>;
+  CHECK(query(dir, "big", [](QueryOptions& o) { o.keys = Keys{{"n", "9007199254740992"}}; }).empty());
+  CHECK(query(dir, "big", [](QueryOptions& o) { o.keys = Keys{{"n", "9007199254740992.0"}}; }).empty());
+  CHECK_FALSE(query(dir, "big", [](QueryOptions& o) { o.keys = Keys{{"n", "9007199254740993"}}; }).empty());
 }
 
 TEST_CASE("query times and keys parse from the command line", "[history][spec-8]") {
