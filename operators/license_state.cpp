@@ -15,6 +15,7 @@
 // - Late records are applied at once, and everything they cause is marked "late": true.
 // - Per-feature state beyond the operator's share of state.memory_limit is spilled to RocksDB
 //   (engine/keyed_state.h); each server's feature list, one name per feature, stays in memory.
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -402,10 +403,18 @@ class LicenseState final : public TimeOrderedOperator {
     s.open.emplace(order, std::move(c));
   }
 
+  // `count` is any 64-bit integer >= 1 (SPEC §1): a sum of them stops at the int64 limit
+  // rather than wrapping around.
+  static void add_saturating(int64_t& total, int64_t delta) {
+    if (__builtin_add_overflow(total, delta, &total)) {
+      total = delta > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+    }
+  }
+
   // Adds (sign +1) or removes (-1) a checkout's contribution to in_use.
   void add_to_in_use(FeatureState& s, const Checkout& c, int sign) {
     if (s.dup_group == DupGroup::kNone) {
-      s.in_use += sign * c.count;
+      add_saturating(s.in_use, sign * c.count);
     } else {
       std::multiset<int64_t>& counts = s.holders[c.holder];
       int64_t before = counts.empty() ? 0 : *counts.rbegin();
@@ -416,7 +425,7 @@ class LicenseState final : public TimeOrderedOperator {
       }
       int64_t after = counts.empty() ? 0 : *counts.rbegin();
       if (counts.empty()) s.holders.erase(c.holder);
-      s.in_use += after - before;
+      add_saturating(s.in_use, after - before);
     }
     s.in_use = std::max<int64_t>(0, s.in_use);
   }

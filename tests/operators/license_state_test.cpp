@@ -383,3 +383,13 @@ TEST_CASE("license_state with several inputs holds records until every input's w
   CHECK(get(out.port(0)[1], "late").is_string());  // "<missing>": not late
   CHECK(state->late_records() == 0);
 }
+
+TEST_CASE("in_use stops at the 64-bit limit instead of wrapping around", "[license_state][spec-5]") {
+  Harness h;
+  h.run(R"({"ts":1,"type":"checkout","feature":"f","handle":"a","count":9223372036854775807}
+{"ts":2,"type":"checkout","feature":"f","handle":"b","count":1}
+{"ts":3,"type":"checkin","feature":"f","handle":"b"}
+)");
+  // Saturated, the sum is no longer exact: b's checkin takes its 1 off the limit.
+  CHECK(in_use(h.records()) == std::vector<int64_t>{INT64_MAX, INT64_MAX, INT64_MAX - 1});
+}
