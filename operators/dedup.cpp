@@ -4,9 +4,11 @@
 // judged like any other, against the passed records still remembered.
 //
 // Memory: per key the passed timestamps that can still matter, i.e. those at or after
-// (latest passed ts of the key) - within - horizon, horizon = max_out_of_orderness +
-// allowed_lateness; keys whose every timestamp fell out of that range are swept periodically.
-// A record later than that horizon may therefore pass where an unbounded memory would drop it.
+// (latest passed ts of the key) - within - horizon, horizon = the larger of a day and
+// max_out_of_orderness + allowed_lateness; keys whose every timestamp fell out of that range are
+// swept periodically. A record more than the horizon behind its key's latest passed record may
+// therefore pass where an unbounded memory would drop it. A day keeps that to records far later
+// than any the pipeline declares, at a few timestamps per key (passed ones are `within` apart).
 #include <algorithm>
 #include <unordered_map>
 
@@ -128,8 +130,10 @@ std::unique_ptr<Operator> make_dedup(NodeConfig& config) {
   auto within = config.get_duration("within", true);
   if (config.failed()) return nullptr;
   const TimeSettings& time = config.settings().time;
-  return std::make_unique<Dedup>(KeyFields(*key), *within,
-                                 time.max_out_of_orderness_ms + time.allowed_lateness_ms);
+  constexpr int64_t kMinHorizonMs = 24 * 3600 * 1000LL;
+  return std::make_unique<Dedup>(
+      KeyFields(*key), *within,
+      std::max(kMinHorizonMs, time.max_out_of_orderness_ms + time.allowed_lateness_ms));
 }
 
 }  // namespace licflow

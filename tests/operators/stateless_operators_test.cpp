@@ -236,6 +236,23 @@ TEST_CASE("dedup judges an out-of-order record against records passed before it 
   CHECK(ts == std::vector<int64_t>{20000, 5000});
 }
 
+TEST_CASE("dedup judges a late record against what passed before it, even with no declared "
+          "disorder", "[dedup][spec-2][spec-5]") {
+  // max_out_of_orderness 0: 5000 is late behind 12000, and 0 passed 5 s before it.
+  auto plan = plan_with("    type: dedup\n    input: e\n    key: [user]\n    within: 10s\n");
+  CollectingEmitter out;
+  op_of(*plan).process(0, batch_of(records_from_jsonl(
+      R"({"ts":0,"type":"denied","feature":"a","user":"u"}
+{"ts":12000,"type":"denied","feature":"a","user":"u"}
+{"ts":5000,"type":"denied","feature":"a","user":"u"}
+{"ts":3600000,"type":"denied","feature":"a","user":"u"}
+{"ts":1000,"type":"denied","feature":"a","user":"u"}
+)")), out);
+  std::vector<int64_t> ts;
+  for (const Record& r : out.port(0)) ts.push_back(r.ts);
+  CHECK(ts == std::vector<int64_t>{0, 12000, 3600000});
+}
+
 TEST_CASE("dedup skips and counts records that lack a key field", "[dedup][spec-5]") {
   auto plan = plan_with("    type: dedup\n    input: e\n    key: [user]\n    within: 1s\n");
   CollectingEmitter out;
