@@ -84,11 +84,15 @@ struct FeatureState {
   bool exhausted = false;
   std::map<CheckoutOrder, Checkout> open;  // oldest first
   std::unordered_map<std::string, CheckoutOrder> by_handle;
-  // Built on the first checkin without a handle (index_user_host), then kept up to date: most
-  // license servers send handles, and the index costs a hash lookup and two allocations per
-  // checkout. Not checkpointed; a loaded state starts without it.
+  // Checkins without a handle find their checkout by a walk over `open` (oldest first) until
+  // those walks have cost more than keeping this index would: then it is built
+  // (index_user_host) and kept up to date. Most license servers send handles, a FlexNet log
+  // never does, and the index costs a hash lookup and two allocations per checkout. Neither it
+  // nor the counters are checkpointed; a loaded state starts without the index.
   std::unordered_map<std::string, std::set<CheckoutOrder>> by_user_host;
   bool user_host_indexed = false;
+  uint64_t checkouts_opened = 0;  // since the state was created or loaded
+  uint64_t walk_steps = 0;        // checkouts visited by the walks
   std::unordered_map<std::string, std::multiset<int64_t>> holders;  // dup_group only
 };
 
@@ -399,6 +403,7 @@ class LicenseState final : public TimeOrderedOperator {
     CheckoutOrder order{r.ts, arrival};
     if (c.handle) s.by_handle.emplace(*c.handle, order);
     if (s.user_host_indexed) s.by_user_host[c.user_host].insert(order);
+    ++s.checkouts_opened;
     add_to_in_use(s, c, +1);
     s.open.emplace(order, std::move(c));
   }
@@ -435,20 +440,12 @@ class LicenseState final : public TimeOrderedOperator {
     if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
       if (auto it = s.by_handle.find(h->as_string()); it != s.by_handle.end()) target = it->second;
     } else {
-      index_user_host(s);
-      std::string uh = presence_key(r.find(field::kUser)) + presence_key(r.find(field::kHost));
-      if (auto it = s.by_user_host.find(uh); it != s.by_user_host.end()) {
-        const Value* n = r.find(field::kCount);
-        if (n != nullptr && n->is_int()) {
-          for (const CheckoutOrder& o : it->second) {
-            if (s.open.at(o).count == n->as_int()) {
-              target = o;
-              break;
-            }
-          }
-        }
-        if (!target && !it->second.empty()) target = *it->second.begin();
-      }
+      const std::string uh =
+          presence_key(r.find(field::kUser)) + presence_key(r.find(field::kHost));
+      const Value* n = r.find(field::kCount);
+      const std::optional<int64_t> count =
+          n != nullptr && n->is_int() ? std::optional<int64_t>(n->as_int()) : std::nullopt;
+      target = s.user_host_indexed ? oldest_indexed(s, uh, count) : oldest_by_walk(s, uh, count);
     }
     if (!target) {
       ++unmatched_;
@@ -457,6 +454,39 @@ class LicenseState final : public TimeOrderedOperator {
     const Value* reason = r.find(field::kReason);
     return close(s, *target, r.ts,
                  reason != nullptr && reason->is_string() ? reason->as_string() : "checkin");
+  }
+
+  // The oldest open checkout of `uh` (user and host), preferring one of `count`.
+  std::optional<CheckoutOrder> oldest_indexed(const FeatureState& s, const std::string& uh,
+                                              std::optional<int64_t> count) {
+    auto it = s.by_user_host.find(uh);
+    if (it == s.by_user_host.end() || it->second.empty()) return std::nullopt;
+    if (count) {
+      for (const CheckoutOrder& o : it->second) {
+        if (s.open.at(o).count == *count) return o;
+      }
+    }
+    return *it->second.begin();
+  }
+
+  // The same, found by walking the open checkouts; builds the index once the walks have visited
+  // more checkouts than kWalkStepsPerCheckout per checkout opened (see FeatureState).
+  std::optional<CheckoutOrder> oldest_by_walk(FeatureState& s, const std::string& uh,
+                                              std::optional<int64_t> count) {
+    constexpr uint64_t kWalkStepsPerCheckout = 16;
+    std::optional<CheckoutOrder> oldest;
+    std::optional<CheckoutOrder> found;
+    for (const auto& [order, c] : s.open) {
+      ++s.walk_steps;
+      if (c.user_host != uh) continue;
+      if (!oldest) oldest = order;
+      if (!count || c.count == *count) {
+        found = order;
+        break;
+      }
+    }
+    if (s.walk_steps > kWalkStepsPerCheckout * s.checkouts_opened + 1024) index_user_host(s);
+    return found ? found : oldest;
   }
 
   void index_user_host(FeatureState& s) {

@@ -1,6 +1,9 @@
 // SPEC §5 license_state, rule by rule, with hand-computed expectations.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <random>
+
 #include "tests/test_util.h"
 
 using namespace licflow;
@@ -392,4 +395,52 @@ TEST_CASE("in_use stops at the 64-bit limit instead of wrapping around", "[licen
 )");
   // Saturated, the sum is no longer exact: b's checkin takes its 1 off the limit.
   CHECK(in_use(h.records()) == std::vector<int64_t>{INT64_MAX, INT64_MAX, INT64_MAX - 1});
+}
+
+TEST_CASE("checkins without a handle match the same checkouts before and after the user/host "
+          "index is built", "[license_state][spec-5]") {
+  // A FlexNet-like stream, no handles: the first checkins walk the open checkouts, and once the
+  // walks cost enough the index takes over. A reference model of the SPEC §5 rule (the oldest
+  // open checkout of the same user and host, preferring the checkin's count) predicts every
+  // in_use, and the count each checkin closes.
+  std::mt19937 rng(7);
+  struct Open {
+    int64_t ts;
+    int user, host;
+    int64_t count;
+  };
+  std::vector<Open> open;  // oldest first, like the operator's (ts, arrival) order
+  std::string input;
+  std::vector<int64_t> want_in_use;
+  int64_t total = 0;
+  for (int64_t ts = 1; ts <= 6000; ++ts) {
+    const int user = static_cast<int>(rng() % 40), host = static_cast<int>(rng() % 3);
+    const int64_t count = 1 + static_cast<int64_t>(rng() % 3);
+    const bool checkout = open.size() < 150 && (open.size() < 50 || rng() % 2 == 0);
+    std::string who = "\"user\":\"u" + std::to_string(user) + "\",\"host\":\"h" +
+                      std::to_string(host) + "\"";
+    if (checkout) {
+      input += "{\"ts\":" + std::to_string(ts) + ",\"type\":\"checkout\",\"feature\":\"f\"," + who +
+               ",\"count\":" + std::to_string(count) + "}\n";
+      open.push_back({ts, user, host, count});
+      total += count;
+    } else {
+      const bool with_count = rng() % 2 == 0;
+      input += "{\"ts\":" + std::to_string(ts) + ",\"type\":\"checkin\",\"feature\":\"f\"," + who +
+               (with_count ? ",\"count\":" + std::to_string(count) : std::string()) + "}\n";
+      auto same = [&](const Open& o) { return o.user == user && o.host == host; };
+      auto it = std::find_if(open.begin(), open.end(), [&](const Open& o) {
+        return same(o) && (!with_count || o.count == count);
+      });
+      if (it == open.end()) it = std::find_if(open.begin(), open.end(), same);
+      if (it != open.end()) {
+        total -= it->count;
+        open.erase(it);
+      }
+    }
+    want_in_use.push_back(total);
+  }
+  Harness h;
+  h.run(input);
+  CHECK(in_use(h.records()) == want_in_use);
 }
