@@ -131,4 +131,19 @@ void LineChunker::finish(bool partial_line_is_error) {
   flush_chunk();
 }
 
+void LineChunker::stop() {
+  // An oversized line in progress had its dead letter recorded when it crossed the limit; the
+  // resumed run records it again, so it goes, with the empty line that held its place.
+  if (skipping_ && !chunk_->dead_letters.empty() &&
+      chunk_->dead_letters.back().line == next_line_) {
+    chunk_->dead_letters.pop_back();
+    chunk_->bytes.pop_back();
+    chunk_->size -= 1;
+  }
+  partial_.clear();
+  line_bytes_ = 0;
+  skipping_ = false;
+  flush_chunk();
+}
+
 }  // namespace licflow

@@ -27,6 +27,9 @@ class LineChunker {
   // End of stream. A last line without a newline is a line when `partial_line_is_error` is false
   // (a file's last line); otherwise (a connection closed mid-line) it becomes a dead letter.
   void finish(bool partial_line_is_error);
+  // A stop request, not the end of the stream: emits the complete lines and leaves out the line
+  // in progress, so that the stream's offset stays at its start and a resumed run reads it whole.
+  void stop();
 
  private:
   void start_chunk();

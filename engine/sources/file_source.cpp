@@ -86,6 +86,7 @@ class FileSource final : public Source {
       chunker.resume_at(resume_offset_, resume_line_);
     }
     std::string buffer(1 << 20, '\0');
+    bool at_end = false;
     // read(), not fread(): a pipe delivers what it has at once instead of waiting for a full buffer.
     while (!stop_.load(std::memory_order_relaxed)) {
       // A pipe or terminal may stay silent: wait in slices so a stop request is noticed.
@@ -93,7 +94,10 @@ class FileSource final : public Source {
       if (::poll(&ready, 1, 100) == 0) continue;
       ssize_t n = ::read(fd_, buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;  // end of file, or a read error, which ends the source like EOF
+      if (n <= 0) {  // end of file, or a read error, which ends the source like EOF
+        at_end = true;
+        break;
+      }
       chunker.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
       pollfd more{fd_, POLLIN, 0};
       if (!live || ::poll(&more, 1, 0) != 0) continue;
@@ -103,7 +107,13 @@ class FileSource final : public Source {
         chunker.flush_pending();
       }
     }
-    chunker.finish(/*partial_line_is_error=*/false);
+    // Stopped (SIGINT/SIGTERM) in the middle of the input: the line being read is not cut off
+    // into a line of its own; a run resumed from the checkpoint reads it whole.
+    if (at_end) {
+      chunker.finish(/*partial_line_is_error=*/false);
+    } else {
+      chunker.stop();
+    }
     if (translator) translator->log_summary(id());
     if (fd_ != STDIN_FILENO) ::close(fd_);
     queue.push_end(index);

@@ -107,6 +107,23 @@ TEST_CASE("a stream cut mid-line yields a dead letter for the partial line", "[c
   CHECK(d.error == "connection closed in the middle of a line");
 }
 
+TEST_CASE("a stop leaves the line in progress out and the offset at its start",
+          "[chunker][checkpoint]") {
+  // SIGTERM in the middle of a file: the cut line must be neither a line nor a dead letter; a
+  // run resumed at the offset reads it whole (and the same for an oversized line in progress).
+  const std::string first = "{\"a\":1}\n";
+  for (const std::string& cut : {std::string("{\"ts\":12,\"ty"), std::string((1 << 20) + 5, 'y')}) {
+    Collected c;
+    c.chunker.feed(first + "\n" + cut);
+    c.chunker.stop();
+    REQUIRE(c.chunks.size() == 1);
+    CHECK(c.lines() == std::vector<std::pair<uint64_t, std::string>>{{1, "{\"a\":1}"}, {2, ""}});
+    CHECK(c.chunks[0]->dead_letters.empty());
+    CHECK(c.chunks[0]->end_offset == first.size() + 1);
+    CHECK(c.chunks[0]->next_line == 3);
+  }
+}
+
 TEST_CASE("each chunk records where the stream continues; resuming there gives the same chunks",
           "[chunker][checkpoint]") {
   // Mixed line lengths, a blank line, a CRLF line and an oversized line, fed in odd pieces.
