@@ -137,16 +137,20 @@ TEST_CASE("query writes csv with the union of fields and an aligned table",
 TEST_CASE("writing the same records again, as a replay after a crash does, stores one copy",
           "[history][spec-7]") {
   TempDir dir;
+  StateWriter checkpoint;
   {
     auto plan = history_plan(dir, ", key: [feature]");
     REQUIRE(sink_of(*plan).open().is_ok());
+    REQUIRE(sink_of(*plan).save_state(checkpoint).is_ok());
     write(sink_of(*plan), "events", kEvents);
-    write(sink_of(*plan), "events", kEvents);
-    REQUIRE(sink_of(*plan).close().is_ok());
+    REQUIRE(sink_of(*plan).close().is_ok());  // then the process dies
   }
   auto plan = history_plan(dir, ", key: [feature]");  // a new process resuming
+  StateReader restored(checkpoint.bytes());
+  sink_of(*plan).load_state(restored);
+  REQUIRE_FALSE(restored.failed());
   REQUIRE(sink_of(*plan).open().is_ok());
-  write(sink_of(*plan), "events", kEvents);
+  write(sink_of(*plan), "events", kEvents);  // the replay of what followed the checkpoint
   write(sink_of(*plan), "events",
         "{\"ts\": 3000, \"type\": \"checkout\", \"feature\": \"b\", \"user\": \"dan\"}\n");
   REQUIRE(sink_of(*plan).close().is_ok());
@@ -155,19 +159,30 @@ TEST_CASE("writing the same records again, as a replay after a crash does, store
   CHECK(out.substr(0, kBob.size() + kCarl.size()) == kBob + kCarl);
 }
 
-TEST_CASE("identical records of one batch stay distinct, and a replay of it still stores one copy "
-          "of each",
-          "[history][spec-7]") {
+TEST_CASE("identical records stay distinct, in one batch or several, and a replay still stores "
+          "one copy of each",
+          "[history][spec-6][spec-7]") {
   TempDir dir;
-  const std::string twice = kEvents + kEvents.substr(0, kEvents.find('\n') + 1);  // ann again
+  const std::string ann = kEvents.substr(0, kEvents.find('\n') + 1);
+  StateWriter checkpoint;
   {
     auto plan = history_plan(dir);
     REQUIRE(sink_of(*plan).open().is_ok());
-    write(sink_of(*plan), "events", twice);
-    write(sink_of(*plan), "events", twice);  // the replay
+    write(sink_of(*plan), "events", ann);  // before the checkpoint
+    REQUIRE(sink_of(*plan).save_state(checkpoint).is_ok());
+    write(sink_of(*plan), "events", kEvents + ann);  // ann twice more: in one batch, then
+    write(sink_of(*plan), "events", ann);            // in the next
     REQUIRE(sink_of(*plan).close().is_ok());
   }
-  CHECK(query(dir, "events") == kBob + kCarl + kAnn + kAnn);
+  CHECK(query(dir, "events") == kBob + kCarl + kAnn + kAnn + kAnn + kAnn);
+  auto plan = history_plan(dir);  // resumed from the checkpoint: the same batches again
+  StateReader restored(checkpoint.bytes());
+  sink_of(*plan).load_state(restored);
+  REQUIRE(sink_of(*plan).open().is_ok());
+  write(sink_of(*plan), "events", kEvents + ann);
+  write(sink_of(*plan), "events", ann);
+  REQUIRE(sink_of(*plan).close().is_ok());
+  CHECK(query(dir, "events") == kBob + kCarl + kAnn + kAnn + kAnn + kAnn);
 }
 
 TEST_CASE("query returns records of one ts in the order the sink received them, across batches",
