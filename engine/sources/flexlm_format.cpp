@@ -16,7 +16,12 @@
 //   line's moves the date one day on (midnight passed), whatever its daemon.
 // - A start-up banner is a (re)start of the license server: it yields `server_down` then
 //   `server_up` at its time, also the first one in a file, so checkouts a crashed server left
-//   open are closed (a `server_down` with nothing open changes nothing).
+//   open are closed (a `server_down` with nothing open changes nothing). So does a vendor
+//   daemon's `Server started on …` line when license events came since the banner: the daemon
+//   alone restarted.
+// - `UNSUPPORTED: "f" (PORT_AT_HOST_PLUS   ) user@host …`: the group before user@host is
+//   skipped. A user name may contain spaces (`John Doe@PC-1`): user@host is split at the last
+//   `@` before the first `(` or `[`.
 // - A license event before any date is known is a dead letter ("no date yet"), not silently
 //   dropped: the operator sees how much of a log tail could not be placed in time.
 // - Lines not of the `H:MM:SS (daemon) message` shape are dead letters; well-formed lines that
@@ -91,11 +96,26 @@ bool parse_body(std::string_view s, Body& body, std::string& error) {
     s = s.substr(0, v);
   }
   s = trim(s);
+  // `UNSUPPORTED: "f" (PORT_AT_HOST_PLUS   ) user@host (…)`: a group before user@host names
+  // where the license was looked for; it is skipped.
+  if (!s.empty() && s.front() == '(') {
+    const size_t close = s.find(')');
+    std::string_view after = close == std::string_view::npos ? "" : trim(s.substr(close + 1));
+    std::string_view who = after.substr(0, after.find_first_of("(["));
+    if (who.find('@') != std::string_view::npos) s = after;
+  }
   if (!s.empty() && s.front() != '(' && s.front() != '[') {
-    std::string_view who = next_word(s);
-    size_t at = who.rfind('@');
-    body.user = who.substr(0, at);
-    if (at != std::string_view::npos) body.host = who.substr(at + 1);
+    // user@host, split at the last `@` before any group; a user name may hold spaces (Windows:
+    // `John Doe@PC-1`), a host may not.
+    std::string_view who = s.substr(0, s.find_first_of("(["));
+    const size_t at = who.rfind('@');
+    if (at == std::string_view::npos) {
+      body.user = next_word(s);
+    } else {
+      body.user = trim(who.substr(0, at));
+      s.remove_prefix(at + 1);
+      body.host = next_word(s);
+    }
   }
   if (body.user.empty() && verbose.size() > 1) body.user = verbose[1];
   // Top-level parenthesised groups: `(3 licenses)`, `(INACTIVE)`, `(denial text (-4,342))`.
@@ -165,11 +185,16 @@ class FlexlmTranslator final : public LogTranslator {
       auto days = parse_month_day_year(message.substr(open + 1, message.size() - open - 2));
       if (days) {
         clock_.set_date(*days, *tod);
-        int64_t at = *clock_.observe(*tod);
-        EventWriter(out, at, "server_down", server_).end();
-        EventWriter(out, at, "server_up", server_).end();
-        return LineKind::kEvents;
+        starting_ = true;
+        return restart(*clock_.observe(*tod), out);
       }
+    }
+    // A vendor daemon's start: right after lmgrd's banner (before any license event) part of
+    // that start; later, the daemon alone restarted (after it exited), which closes what it
+    // had open just as well (SPEC §1).
+    if (message.substr(0, 18) == "Server started on ") {
+      if (starting_ || !ts) return LineKind::kSkipped;
+      return restart(*ts, out);
     }
     const Keyword* keyword = nullptr;
     for (const Keyword& k : kKeywords) {
@@ -180,6 +205,7 @@ class FlexlmTranslator final : public LogTranslator {
       }
     }
     if (keyword == nullptr) return LineKind::kSkipped;
+    starting_ = false;
     Body body;
     if (!parse_body(message.substr(keyword->text.size()), body, error)) {
       error += " in `" + std::string(keyword->text) + "` line";
@@ -201,8 +227,15 @@ class FlexlmTranslator final : public LogTranslator {
   }
 
  private:
+  LineKind restart(int64_t at, std::string& out) {
+    EventWriter(out, at, "server_down", server_).end();
+    EventWriter(out, at, "server_up", server_).end();
+    return LineKind::kEvents;
+  }
+
   std::string server_;
   LogClock clock_;
+  bool starting_ = false;  // since lmgrd's start-up banner, no license event yet
 };
 
 }  // namespace

@@ -224,3 +224,45 @@ TEST_CASE("flexlm: licflow run of a flexlm file into license_state closes checko
   REQUIRE(dead.size() == 1);
   CHECK_THAT(dead[0], Contains("\"line\":6") && Contains("\"source\":\"lmgrd\""));
 }
+
+TEST_CASE("flexlm: a vendor daemon restarted alone closes what was open; the one at start-up does "
+          "not repeat the banner's",
+          "[flexlm][spec-1]") {
+  const std::string log =
+      " 9:00:00 (lmgrd) FlexNet Licensing (v11.16.2.0 build 251234 x64_lsb) started on lic01 "
+      "(linux) (11/27/2026)\n"
+      " 9:00:01 (MLM) Server started on lic01 for:\tMATLAB\n"
+      " 9:00:01 (SW_D) Server started on lic01 for:\tsolidworks\n"  // a second vendor daemon
+      " 9:14:37 (MLM) OUT: \"MATLAB\" jdoe@ws042  \n"
+      " 9:20:00 (lmgrd) MLM exited with status 1 (Exited because another server was running)\n"
+      " 9:20:05 (lmgrd) Started MLM (internet tcp_port 50212 pid 12345)\n"
+      " 9:20:06 (MLM) Server started on lic01 for:\tMATLAB\n";
+  Translated t = translate_log(log, log_format("flexlm", "s1"));
+  const std::vector<std::string> expected = {
+      R"({"ts":1795770000000,"type":"server_down","server":"s1"})",
+      R"({"ts":1795770000000,"type":"server_up","server":"s1"})",
+      R"({"ts":1795770877000,"type":"checkout","server":"s1","feature":"MATLAB","user":"jdoe","host":"ws042"})",
+      R"({"ts":1795771206000,"type":"server_down","server":"s1"})",
+      R"({"ts":1795771206000,"type":"server_up","server":"s1"})",
+  };
+  CHECK(t.events == expected);
+  CHECK(t.dead_letters.empty());
+}
+
+TEST_CASE("flexlm: UNSUPPORTED with its license source group, and user names with spaces",
+          "[flexlm][spec-1]") {
+  const std::string log =
+      " 9:00:00 (lmgrd) TIMESTAMP 11/27/2026\n"
+      " 9:05:00 (MLM) UNSUPPORTED: \"Signal_Toolbox\" (PORT_AT_HOST_PLUS   ) jdoe@ws01  (License "
+      "server system does not support this feature. (-18,327:10054 \"\"))\n"
+      " 9:06:00 (MLM) OUT: \"MATLAB\" John Doe@PC-1.example.com  (2 licenses)\n"
+      " 9:07:00 (MLM) IN: \"MATLAB\" John Doe@PC-1.example.com  (2 licenses)\n";
+  Translated t = translate_log(log, log_format("flexlm", "s1"));
+  const std::vector<std::string> expected = {
+      R"({"ts":1795770300000,"type":"denied","server":"s1","feature":"Signal_Toolbox","user":"jdoe","host":"ws01","reason":"unsupported"})",
+      R"({"ts":1795770360000,"type":"checkout","server":"s1","feature":"MATLAB","user":"John Doe","host":"PC-1.example.com","count":2})",
+      R"({"ts":1795770420000,"type":"checkin","server":"s1","feature":"MATLAB","user":"John Doe","host":"PC-1.example.com","count":2})",
+  };
+  CHECK(t.events == expected);
+  CHECK(t.dead_letters.empty());
+}
