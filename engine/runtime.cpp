@@ -50,6 +50,7 @@ struct ParsedChunk {
   uint64_t seq = 0;
   bool idle = false;  // an idle marker: an empty batch that marks the source's stream idle
   int64_t express_max_ts = kMinTime;  // a marker after an express chunk: that chunk's largest ts
+  uint64_t skipped_lines = 0;  // log lines skipped as no license events (RawChunk)
   std::shared_ptr<Batch> batch = std::make_shared<Batch>();
   std::vector<DeadLetter> dead_letters;  // in line order
 };
@@ -106,6 +107,7 @@ struct NodeRuntime {
   std::unique_ptr<std::atomic<uint64_t>[]> port_records_out;  // per port
   std::atomic<int64_t> busy_ns{0};        // time spent in the node's own code
   std::atomic<uint64_t> dead_letters{0};  // sources
+  std::atomic<uint64_t> skipped_lines{0};  // sources: log lines that are no license events
   std::atomic<uint64_t> express_chunks{0};  // sources: chunks run as express chunks
   std::atomic<int64_t> published_watermark{kMinTime};  // sources: `watermark`, for /metrics
   LatencyHistogram latency;               // sinks: ingest to write, per record
@@ -198,7 +200,7 @@ class Runner {
       NodeRuntime& rt = *runtime_[i];
       const auto* hook = dynamic_cast<const WebhookSink*>(n.sink.get());
       summary_.nodes.push_back({n.id, n.type, rt.records_in.load(), rt.records_out.load(),
-                                n.op ? n.op->dropped() : 0,
+                                n.op ? n.op->dropped() : rt.skipped_lines.load(),
                                 hook != nullptr ? hook->stats().dead_lettered : 0});
     }
     return summary_;
@@ -534,6 +536,7 @@ class Runner {
           parsed->seq = job.chunk->seq;
           parsed->idle = job.chunk->idle;
           parsed->express_max_ts = job.chunk->express_max_ts;
+          parsed->skipped_lines = job.chunk->skipped_lines;
           parse_chunk(*job.chunk, parsers_.local(), parsed->batch->records, parsed->dead_letters,
                       projection(job.chunk->source));
           parsed->batch->credit = job.credit;
@@ -624,6 +627,7 @@ class Runner {
     dead_letter_count_.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     NodeRuntime& rt = *runtime_[source];
     rt.dead_letters.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
+    rt.skipped_lines.fetch_add(parsed.skipped_lines, std::memory_order_relaxed);
     Batch& batch = *parsed.batch;
     // An express batch overtakes chunks of the source that are still on their way to this
     // point, so its records must not advance the watermark those chunks will carry: it carries
@@ -658,6 +662,7 @@ class Runner {
     checkpoint_pending_.wait(true, std::memory_order_acquire);
     std::shared_lock gate(express_gate_);
     ParsedChunk parsed;
+    parsed.skipped_lines = chunk->skipped_lines;
     parse_chunk(*chunk, parsers_.local(), parsed.batch->records, parsed.dead_letters,
                 projection(chunk->source));
     parsed.batch->credit = queue_.make_credit(*chunk);
@@ -973,6 +978,12 @@ class Runner {
     for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
       text.sample("licflow_source_dead_letters_total", {{"source", n.id}},
                   rt.dead_letters.load(std::memory_order_relaxed));
+    });
+    text.family("licflow_source_skipped_lines_total", "counter",
+                "Log lines (format flexlm or rlm) that are no license events, per source.");
+    for_kind(NodeKind::kSource, [&](const PlanNode& n, const NodeRuntime& rt) {
+      text.sample("licflow_source_skipped_lines_total", {{"source", n.id}},
+                  rt.skipped_lines.load(std::memory_order_relaxed));
     });
     text.family("licflow_source_express_chunks_total", "counter",
                 "Chunks of a live stream that went quiet, run at once ahead of bulk work, per "

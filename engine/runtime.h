@@ -47,7 +47,8 @@ struct NodeStats {
   std::string type;
   uint64_t records_in = 0;
   uint64_t records_out = 0;
-  uint64_t dropped = 0;
+  uint64_t dropped = 0;  // operators: records skipped (a key field missing); sources: log
+                         // lines that are no license events
   uint64_t dead_lettered = 0;  // sinks: records given up and written as dead letters (webhook)
 };
 

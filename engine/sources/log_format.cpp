@@ -225,6 +225,7 @@ void ChunkTranslator::translate(RawChunk& chunk) {
         break;
       case LineKind::kSkipped:
         ++skipped_;
+        ++chunk.skipped_lines;
         break;
       case LineKind::kDeadLetter:
         ++dead_letters_;

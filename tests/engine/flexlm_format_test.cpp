@@ -207,10 +207,17 @@ TEST_CASE("flexlm: licflow run of a flexlm file into license_state closes checko
       "  state: {type: license_state, input: lmgrd}\n"
       "sinks:\n"
       "  out: {type: file, path: " + dir.file("out.jsonl") + ", input: [state.sessions]}\n");
-  auto result = run_plan(*plan, RunOptions{});
+  RunOptions options;
+  options.metrics_file = dir.file("final.prom");
+  auto result = run_plan(*plan, options);
   INFO(result.status().message());
   REQUIRE(result.is_ok());
   CHECK(result.value().dead_letters == 1);
+  // The line without a keyword is skipped, and counted where users see it (SPEC §1).
+  CHECK(result.value().nodes.at(0).dropped == 1);
+  CHECK_THAT(format_summary(*plan, result.value()), Contains("skipped 1\n"));
+  CHECK_THAT(read_file(dir.file("final.prom")),
+             Contains("licflow_source_skipped_lines_total{source=\"lmgrd\"} 1\n"));
   const std::vector<std::string> sessions = read_lines(dir.file("out.jsonl"));
   REQUIRE(sessions.size() == 2);
   // jdoe: 9:14:37 -> 10:02:11 inactive; asmith: open until the restart the next morning.
