@@ -63,6 +63,11 @@ struct RunArgs {
 };
 
 int cmd_run(const RunArgs& args) {
+  // First: a stop requested while the pipeline loads is a clean stop too, not a kill.
+  struct sigaction action {};
+  action.sa_handler = on_stop_signal;
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   std::string http_host;
   int http_port = 0;
   if (!args.http.empty() && !split_host_port(args.http, http_host, http_port)) {
@@ -84,11 +89,6 @@ int cmd_run(const RunArgs& args) {
     first.source = make_file_source(first.id, args.input, first.source->format());
     first.type = args.input == "-" ? "stdin" : "file";
   }
-  struct sigaction action {};
-  action.sa_handler = on_stop_signal;
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
-
   RunOptions options;
   options.threads = args.threads > 0 ? args.threads
                                       : static_cast<int>(std::thread::hardware_concurrency());
