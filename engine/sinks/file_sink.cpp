@@ -3,6 +3,7 @@
 // record. The columns are `columns:` when given, else `stream`, `ts` and the first record's
 // fields; fields a later record has beyond those go, as a JSON object, to a last column `extra`,
 // so no value is dropped silently.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -48,12 +49,25 @@ class FileSink final : public Sink {
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
     if (!resume_) {
       file_ = std::fopen(path_.c_str(), "wb");
-    } else if (::truncate(path_.c_str(), static_cast<off_t>(resume_size_)) == 0) {
-      file_ = std::fopen(path_.c_str(), "ab");
     } else {
-      return Status::error("sink `" + id() + "`: cannot cut " + path_ + " back to its " +
-                           "checkpointed size " + std::to_string(resume_size_) + ": " +
-                           std::strerror(errno));
+      // Resumed: the file must still hold what the checkpoint recorded, which is kept.
+      struct stat st {};
+      const bool exists = ::stat(path_.c_str(), &st) == 0;
+      const uint64_t size = exists ? static_cast<uint64_t>(st.st_size) : 0;
+      if (size < resume_size_) {
+        return Status::error(
+            "sink `" + id() + "`: " + path_ +
+            (exists ? " holds " + std::to_string(size) + " bytes," : " is gone,") +
+            " but the checkpoint recorded " + std::to_string(resume_size_) +
+            " written to it: was the file changed, or the sink's path? (--reset-state starts "
+            "over)");
+      }
+      if (::truncate(path_.c_str(), static_cast<off_t>(resume_size_)) != 0 && exists) {
+        return Status::error("sink `" + id() + "`: cannot cut " + path_ + " back to its " +
+                             "checkpointed size " + std::to_string(resume_size_) + ": " +
+                             std::strerror(errno));
+      }
+      file_ = std::fopen(path_.c_str(), "ab");
     }
     if (file_ == nullptr) {
       return Status::error("sink `" + id() + "`: cannot open " + path_ + ": " +

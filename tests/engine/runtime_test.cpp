@@ -491,3 +491,33 @@ TEST_CASE("a record's own `extra` field goes into the csv `extra` column, not a 
         std::vector<std::string>{"stream,ts,type,x,server,extra",
                                  "events,1970-01-01T00:00:01.000Z,metric,2,default,\"{\"\"extra\"\":1}\""});
 }
+
+TEST_CASE("a resumed file sink refuses an output file shorter than its checkpoint recorded",
+          "[runtime][checkpoint][spec-7]") {
+  TempDir dir;
+  auto plan = load_plan("name: t\nsources: {events: {type: stdin}}\nsinks:\n  out: {type: file, "
+                        "path: " + dir.file("o.jsonl") + ", input: events}\n");
+  REQUIRE(plan);
+  Sink& sink = *plan->nodes.back().sink;
+  StateWriter checkpoint;
+  checkpoint.u64(100);        // 100 bytes written when the checkpoint was taken
+  checkpoint.boolean(false);  // (csv header)
+  checkpoint.u64(0);          // (csv columns)
+  StateReader restored(checkpoint.bytes());
+  sink.load_state(restored);
+  REQUIRE_FALSE(restored.failed());
+  // Gone (moved away, or the sink's path changed since): an error that says so, not a guess.
+  Status gone = sink.open();
+  REQUIRE_FALSE(gone.is_ok());
+  CHECK_THAT(gone.message(), Contains("is gone") && Contains("--reset-state"));
+  // Shorter than recorded: cutting "back" would pad it with zeros.
+  write_file(dir.file("o.jsonl"), "{}\n");
+  Status shorter = sink.open();
+  REQUIRE_FALSE(shorter.is_ok());
+  CHECK_THAT(shorter.message(), Contains("holds 3 bytes"));
+  // Longer: cut back to the checkpoint, then appended to.
+  write_file(dir.file("o.jsonl"), std::string(100, 'x') + "written after the checkpoint\n");
+  REQUIRE(sink.open().is_ok());
+  REQUIRE(sink.close().is_ok());
+  CHECK(read_file(dir.file("o.jsonl")) == std::string(100, 'x'));
+}
