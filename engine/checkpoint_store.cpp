@@ -77,6 +77,7 @@ std::string encode_manifest(const Checkpoint& c,
   for (const auto& s : c.sinks) {
     w.str(s.id);
     w.str(s.state);
+    w.str(s.output);
   }
   w.u64(c.dead_letter_size);
   w.str(c.runtime);
@@ -176,10 +177,11 @@ Result<std::optional<Checkpoint>> CheckpointStore::load() {
     s.input = r.str();
     c.sources.push_back(std::move(s));
   }
-  for (uint64_t n = r.count(16); n > 0 && !r.failed(); --n) {
+  for (uint64_t n = r.count(24); n > 0 && !r.failed(); --n) {
     Checkpoint::SinkState s;
     s.id = r.str();
     s.state = r.str();
+    s.output = r.str();
     c.sinks.push_back(std::move(s));
   }
   c.dead_letter_size = r.u64();

@@ -50,7 +50,8 @@ struct Checkpoint {
   };
   struct SinkState {
     std::string id;
-    std::string state;  // Sink::save_state bytes
+    std::string state;   // Sink::save_state bytes
+    std::string output;  // Sink::output_identity() when it was taken
   };
 
   uint64_t number = 0;

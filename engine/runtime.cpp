@@ -322,6 +322,10 @@ class Runner {
     for (const Checkpoint::SinkState& sink : c.sinks) {
       PlanNode* n = find(sink.id);
       if (n == nullptr || !n->sink || !n->sink->can_resume()) continue;  // gone: nothing to cut
+      if (n->sink->output_identity() != sink.output) {
+        return refuse("sink `" + sink.id + "` writes to another file or in another format than " +
+                      "at the checkpoint, which holds where its output ended");
+      }
       StateReader in(sink.state);
       n->sink->load_state(in);
       if (in.failed() || !in.at_end()) return refuse("the state of sink `" + sink.id + "` is corrupt");
@@ -424,7 +428,7 @@ class Runner {
       } else if (n.sink && n.sink->can_resume()) {
         StateWriter w;
         status = n.sink->save_state(w);
-        c.sinks.push_back({n.id, w.take()});
+        c.sinks.push_back({n.id, w.take(), n.sink->output_identity()});
       }
     }
     if (status.is_ok()) {

@@ -77,6 +77,16 @@ class FileSink final : public Sink {
   }
 
   bool can_resume() const override { return path_ != "-"; }
+  std::string output_identity() const override {
+    std::string identity = path_;
+    identity += format_ == Format::kCsv ? "\ncsv" : "\njsonl";
+    if (!fixed_columns_) return identity;  // columns_ is then the first record's, not config
+    for (FieldId c : columns_) {
+      identity += '\n';
+      identity += field_name(c);
+    }
+    return identity;
+  }
 
   Status save_state(StateWriter& out) override {
     // fdatasync too: the checkpoint that records this size must not outlive the bytes.

@@ -48,6 +48,9 @@ class Sink {
   virtual bool can_resume() const { return false; }
   virtual Status save_state(StateWriter& out) { return Status::ok(); }
   virtual void load_state(StateReader& in) {}
+  // What must not change between a checkpoint and the run resuming from it for the saved state
+  // to describe the output (a file sink: its path and format); recorded with the state.
+  virtual std::string output_identity() const { return ""; }
 
  private:
   std::string id_;

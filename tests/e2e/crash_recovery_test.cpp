@@ -157,6 +157,14 @@ TEST_CASE("resuming is refused when a stateful operator changed; --reset-state s
   auto reset = run_command(run + " --reset-state");
   CHECK(reset.exit_code == 0);
   CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+  // A file sink with another format: the checkpointed end of its output no longer fits either.
+  std::string csv = pipeline;
+  csv.replace(csv.find("WITHIN"), 6, "20m");
+  csv.replace(csv.find("input: once}"), 12, "input: once, format: csv}");
+  write_file(dir.file("p.yaml"), csv);
+  auto other_format = run_command(run);
+  CHECK(other_format.exit_code == 1);
+  CHECK_THAT(other_format.err, Contains("sink `out` writes to another file or in another format"));
 }
 
 TEST_CASE("a finished state dir is not reused for another input: another file or new contents "
