@@ -123,17 +123,35 @@ void LogClock::set_date(int64_t days, int64_t time_of_day_ms) {
   has_date_ = true;
   days_ = days;
   last_time_ = time_of_day_ms;
+  second_pass_ = false;
 }
 
 int64_t LogClock::ts(int64_t time_of_day_ms) const {
   const int64_t local = days_ * 86'400'000 + time_of_day_ms;
   if (zone_ == nullptr) return local - offset_ms_;
   const date::local_time<std::chrono::milliseconds> at{std::chrono::milliseconds{local}};
-  return zone_->to_sys(at, date::choose::earliest).time_since_epoch().count();
+  const auto choose = second_pass_ ? date::choose::latest : date::choose::earliest;
+  return zone_->to_sys(at, choose).time_since_epoch().count();
+}
+
+bool LogClock::occurs_twice(int64_t time_of_day_ms) const {
+  if (zone_ == nullptr) return false;
+  const date::local_seconds at{std::chrono::seconds{(days_ * 86'400'000 + time_of_day_ms) / 1000}};
+  return zone_->get_info(at).result == date::local_info::ambiguous;
 }
 
 std::optional<int64_t> LogClock::observe(int64_t time_of_day_ms) {
-  if (has_date_ && time_of_day_ms < last_time_) ++days_;
+  constexpr int64_t kHour = 3'600'000;
+  if (has_date_ && time_of_day_ms < last_time_) {
+    if (!second_pass_ && last_time_ - time_of_day_ms <= kHour && occurs_twice(time_of_day_ms)) {
+      second_pass_ = true;  // daylight saving time ended: the same hour again
+    } else {
+      ++days_;
+      second_pass_ = false;
+    }
+  } else if (second_pass_ && !occurs_twice(time_of_day_ms)) {
+    second_pass_ = false;  // past the repeated hour
+  }
   last_time_ = time_of_day_ms;
   if (!has_date_) return std::nullopt;
   return ts(time_of_day_ms);

@@ -51,7 +51,9 @@ class LogClock {
   // An explicit date with the time of its line.
   void set_date(int64_t days, int64_t time_of_day_ms);
   // A line's time of day; rolls the date over when the clock went backwards. Call for every line
-  // that has a time, events or not. The event time, or nullopt while no date is known.
+  // that has a time, events or not. The event time, or nullopt while no date is known. In a
+  // named zone, going back by at most an hour into the hour that occurs twice on the current
+  // date (daylight saving time ends) is not midnight: it is that hour's second occurrence.
   std::optional<int64_t> observe(int64_t time_of_day_ms);
   // A `mm/dd` date without a year: the year of the current date, or the next one when the date
   // would otherwise lie more than half a year back (the log crossed New Year). Sets the date.
@@ -60,15 +62,19 @@ class LogClock {
 
  private:
   // Event time of the log's local time `time_of_day_ms` on the current date. In a named zone, a
-  // local time that occurs twice (the hour daylight saving time ends) is taken the first time,
-  // and one that never occurs (the hour skipped when it begins) as the instant of the jump.
+  // local time that occurs twice (the hour daylight saving time ends) is taken the first time
+  // (the second after the clock went back into it), and one that never occurs (the hour skipped
+  // when it begins) as the instant of the jump.
   int64_t ts(int64_t time_of_day_ms) const;
+  // In a named zone: `time_of_day_ms` occurs twice on the current date.
+  bool occurs_twice(int64_t time_of_day_ms) const;
 
   const date::time_zone* zone_;
   int64_t offset_ms_;
   bool has_date_ = false;
   int64_t days_ = 0;
   int64_t last_time_ = -1;  // time of day of the previous line, ms
+  bool second_pass_ = false;  // in the repeated hour, after the clock went back into it
 };
 
 // Appends one event as a JSON line: {"ts":…,"type":…,"server":…, fields…}\n. Empty string values

@@ -152,6 +152,28 @@ TEST_CASE("flexlm: a named time zone follows its daylight saving time", "[flexlm
   CHECK(find_time_zone("Mars/Olympus_Mons") == nullptr);
 }
 
+TEST_CASE("flexlm: the hour repeated when daylight saving time ends is not a midnight",
+          "[flexlm][spec-1]") {
+  // Europe/Berlin, 2026-10-25: at 03:00 CEST the clock goes back to 02:00 CET.
+  const std::string log =
+      " 1:30:00 (lmgrd) TIMESTAMP 10/25/2026\n"
+      " 2:30:00 (cadd) OUT: \"cad\" u1@h1\n"   // CEST, first pass: 00:30Z
+      " 2:59:59 (cadd) OUT: \"cad\" u2@h2\n"   // 00:59:59Z
+      " 2:10:00 (cadd) IN: \"cad\" u1@h1\n"    // back into the hour, CET: 01:10Z, same day
+      " 3:30:00 (cadd) IN: \"cad\" u2@h2\n"    // CET: 02:30Z
+      " 0:10:00 (cadd) OUT: \"cad\" u3@h3\n";  // a real midnight: 10/26 00:10 CET = 23:10Z
+  SourceFormat format = log_format("flexlm", "eu1");
+  format.zone = find_time_zone("Europe/Berlin");
+  REQUIRE(format.zone != nullptr);
+  Translated t = translate_log(log, format);
+  REQUIRE(t.events.size() == 5);
+  CHECK_THAT(t.events[0], Contains(R"("ts":1792888200000,"type":"checkout")"));
+  CHECK_THAT(t.events[1], Contains(R"("ts":1792889999000,"type":"checkout")"));
+  CHECK_THAT(t.events[2], Contains(R"("ts":1792890600000,"type":"checkin")"));
+  CHECK_THAT(t.events[3], Contains(R"("ts":1792895400000,"type":"checkin")"));
+  CHECK_THAT(t.events[4], Contains(R"("ts":1792969800000,"type":"checkout")"));
+}
+
 TEST_CASE("flexlm: time zones are UTC, fixed offsets or zone names", "[flexlm][spec-1]") {
   CHECK(parse_utc_offset("UTC") == 0);
   CHECK(parse_utc_offset("Z") == 0);
