@@ -149,7 +149,18 @@ class Runner {
     Status opened = open_sinks();
     if (!opened.is_ok()) return opened;
     arena_.execute([&] { build_graph(); });
-    if (restored) restore_runtime(restored->runtime);
+    if (restored) {
+      restore_runtime(restored->runtime);
+      // Where each source resumes is where it stands until its next chunk.
+      for (const Checkpoint::SourcePosition& pos : restored->sources) {
+        for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+          if (plan_.nodes[i].id != pos.id || !plan_.nodes[i].source) continue;
+          if (!plan_.nodes[i].source->can_resume()) continue;
+          runtime_[i]->next_offset = pos.offset;
+          runtime_[i]->next_line = pos.next_line;
+        }
+      }
+    }
     std::unique_ptr<HttpEndpoint> http;
     if (!options_.http_address.empty()) {
       auto started = HttpEndpoint::start(options_.http_address, [this] { return render_metrics(); });
@@ -892,7 +903,9 @@ class Runner {
         }
         source.last_data = Clock::now();
         source.idle = false;
-        if (!chunk->watermark_only) {
+        // Only forward: a resumed log file is re-read from its start for its dates (the log
+        // formats' replay), and those chunks end before the position it resumed from.
+        if (!chunk->watermark_only && chunk->next_line >= runtime_[chunk->source]->next_line) {
           NodeRuntime& rt = *runtime_[chunk->source];
           rt.next_offset = chunk->end_offset;
           rt.next_line = chunk->next_line;

@@ -322,3 +322,64 @@ TEST_CASE("a clean stop (SIGTERM) in the middle of a file neither cuts a line no
   INFO("lines written before the stop: " << after_stop);
   CHECK(after_stop <= static_cast<size_t>(kLines));
 }
+
+TEST_CASE("a resumed run stopped before it got anywhere keeps the position it resumed from",
+          "[e2e][checkpoint]") {
+  // Run 1 stops in the middle of the input; runs 2 to 4 resume and are stopped at once, before
+  // they reach where run 1 stopped (a log format re-reads the file from its start for its
+  // dates, which takes a while here); the last run resumes again and finishes. Its output must
+  // be an uninterrupted run's: a stopped run's checkpoint must not move the source back (which
+  // doubled everything after that point).
+  for (const std::string format : {"jsonl", "flexlm"}) {
+    INFO("format " << format);
+    TempDir dir;
+    std::string text = format == "flexlm" ? " 0:00:00 (lmgrd) TIMESTAMP 11/27/2026\n" : "";
+    constexpr int kEvents = 300000;
+    for (int i = 0; i < kEvents; ++i) {
+      const int s = i % 86400;
+      if (format == "flexlm") {
+        text += std::to_string(s / 3600) + ":" + std::to_string(s / 60 % 60 / 10) +
+                std::to_string(s / 60 % 60 % 10) + ":" + std::to_string(s % 60 / 10) +
+                std::to_string(s % 60 % 10) + " (MLM) " + (i % 2 == 0 ? "OUT" : "IN") +
+                ": \"f\" u" + std::to_string(i / 2 % 50) + "@h\n";
+      } else {
+        text += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\",\"n\":" +
+                std::to_string(i) + "}\n";
+      }
+    }
+    write_file(dir.file("in.log"), text);
+    auto plan_in = [&](const std::string& out) {
+      return load_plan("name: p\nstate: {dir: " + dir.file("state-" + out) + "}\n"
+                       "sources:\n  events: {type: file, path: " + dir.file("in.log") +
+                       ", format: " + format + "}\n"
+                       "sinks:\n  out: {type: file, path: " + dir.file(out) + ", input: events}\n");
+    };
+    licflow::RunOptions options;
+    options.checkpoints = true;
+    {
+      auto reference = plan_in("reference.jsonl");
+      REQUIRE(licflow::run_plan(*reference, options).is_ok());
+    }
+    const uintmax_t full = std::filesystem::file_size(dir.file("reference.jsonl"));
+    {
+      auto first = plan_in("out.jsonl");  // stopped about two thirds of the way in
+      BackgroundRun run(*first, options);
+      std::error_code ec;
+      while (std::filesystem::file_size(dir.file("out.jsonl"), ec) < full / 3 * 2 || ec) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      REQUIRE(run.stop().is_ok());
+    }
+    for (int ms : {2, 8, 20}) {  // resumed and stopped at once, or while it re-reads the log
+      auto again = plan_in("out.jsonl");
+      BackgroundRun run(*again, options);
+      std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+      auto stopped = run.stop();
+      REQUIRE(stopped.is_ok());
+      CHECK(stopped.value().resumed_from > 0);
+    }
+    auto last = plan_in("out.jsonl");
+    REQUIRE(licflow::run_plan(*last, options).is_ok());
+    CHECK(read_file(dir.file("out.jsonl")) == read_file(dir.file("reference.jsonl")));
+  }
+}
