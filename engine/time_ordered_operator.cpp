@@ -6,7 +6,9 @@
 namespace licflow {
 
 TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t input_count)
-    : Operator(std::move(ports)), inputs_(input_count) {
+    : Operator(std::move(ports)),
+      inputs_(input_count),
+      next_arrival_(std::max<size_t>(input_count, 1), 0) {
   pending_.resize(this->ports().size());
   pending_marks_.resize(this->ports().size());
   pending_order_.resize(this->ports().size());
@@ -65,8 +67,9 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
     if (!marks.empty()) inputs_.update(input, marks[i], false);
     const int64_t before = std::max(watermark_, inputs_.combined());
     // Arrival numbers count every record of every batch, so that the partitions of an
-    // operator number records alike.
-    const uint64_t arrival = next_arrival_ + i;
+    // operator number records alike; the input comes first, so that records of one ts from
+    // several inputs go in input order, whichever input's batch came first (--threads).
+    const uint64_t arrival = (uint64_t{input} << kInputShift) | (next_arrival_[input] + i);
     if (r.ts < before) {
       advance_to(before, records);
       if (!mine) continue;
@@ -76,7 +79,7 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
       on_time_.push_back({i, arrival});
     }
   }
-  next_arrival_ += records.size();
+  next_arrival_[input] += records.size();
   inputs_.update(input, batch->watermark, batch->idle);
   advance_to(std::max(watermark_, inputs_.combined()), records);
   after_batch();
@@ -95,7 +98,7 @@ void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record
   if (watermark_ != kMinTime) {
     for (; next < on_time_.size() && records[on_time_[next].index].ts <= watermark_; ++next) {
       const Record& r = records[on_time_[next].index];
-      release_held_through(r.ts);
+      release_held_before(r.ts, on_time_[next].arrival);
       time_reached(r.ts);
       order_ = {r.ts, on_time_[next].arrival};
       on_record(r);
@@ -112,8 +115,9 @@ void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record
   sent_watermark_ = watermark_;
 }
 
-void TimeOrderedOperator::release_held_through(int64_t time) {
-  while (!held_.empty() && held_.top().ts <= time) {
+void TimeOrderedOperator::release_held_before(int64_t time, uint64_t arrival) {
+  while (!held_.empty() && (held_.top().ts < time ||
+                            (held_.top().ts == time && held_.top().arrival < arrival))) {
     // priority_queue::top is const; the record is moved out just before pop discards it.
     Held next = std::move(const_cast<Held&>(held_.top()));
     held_.pop();
@@ -124,7 +128,7 @@ void TimeOrderedOperator::release_held_through(int64_t time) {
 }
 
 void TimeOrderedOperator::release_up_to(int64_t time) {
-  release_held_through(time);
+  release_held_before(time, UINT64_MAX);
   time_reached(time);
 }
 
@@ -146,7 +150,7 @@ void TimeOrderedOperator::save_state(StateWriter& out) const {
   inputs_.save(out);
   out.i64(watermark_);
   out.i64(max_ts_);
-  out.u64(next_arrival_);
+  for (uint64_t next : next_arrival_) out.u64(next);
   // A copy of the heap's array is in no particular order; arrival numbers restore the order.
   auto held = held_;
   out.u64(held.size());
@@ -163,7 +167,7 @@ void TimeOrderedOperator::load_state(StateReader& in) {
   watermark_ = in.i64();
   sent_watermark_ = watermark_;  // checkpoints are taken between calls, after a flush
   max_ts_ = in.i64();
-  next_arrival_ = in.u64();
+  for (uint64_t& next : next_arrival_) next = in.u64();  // as many as inputs_ (checked)
   held_ = {};
   for (uint64_t n = in.count(24); n > 0 && !in.failed(); --n) {
     Held h;

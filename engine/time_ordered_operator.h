@@ -8,7 +8,9 @@
 //   they come with releases.
 // - On-time records are held until the watermark reaches their ts, then handed to on_record() in
 //   (ts, arrival) order. Before each record, on_time(ts) lets timers due by then fire; after the
-//   held records are released, on_time(watermark).
+//   held records are released, on_time(watermark). With several inputs, arrival is input first,
+//   then order within the input: records of one ts go in input order, so the output does not
+//   depend on which input's batch the scheduler delivered first (SPEC §8, --threads).
 // - End of input: the watermark advances to the largest ts received, everything held is
 //   processed, then on_end_of_input().
 // Records are emitted one at a time through emit() and leave as one batch per port per call,
@@ -126,8 +128,8 @@ class TimeOrderedOperator : public Operator {
   // Moves the watermark to `watermark`: processes the current batch's on-time records (on_time_)
   // and the held ones up to it, in (ts, arrival) order, holds the rest of on_time_, fires timers.
   void advance_to(int64_t watermark, const std::vector<Record>& records);
-  // Processes the held records with ts <= time, in (ts, arrival) order.
-  void release_held_through(int64_t time);
+  // Processes the held records before (time, arrival), in (ts, arrival) order.
+  void release_held_before(int64_t time, uint64_t arrival);
   // on_time(time), with emit_order() set to (time, 0).
   void time_reached(int64_t time);
   // The same, then on_time(time).
@@ -140,7 +142,10 @@ class TimeOrderedOperator : public Operator {
   InputWatermarks inputs_;
   int64_t watermark_ = kMinTime;
   int64_t max_ts_ = kMinTime;
-  uint64_t next_arrival_ = 0;
+  // Per input, the number of records it brought so far. A record's arrival number is its
+  // input's index (from bit kInputShift) and that count.
+  static constexpr int kInputShift = 48;
+  std::vector<uint64_t> next_arrival_;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
   std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records not yet processed
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent

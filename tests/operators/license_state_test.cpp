@@ -444,3 +444,36 @@ TEST_CASE("checkins without a handle match the same checkouts before and after t
   h.run(input);
   CHECK(in_use(h.records()) == want_in_use);
 }
+
+TEST_CASE("records of one ts from several inputs go in input order, whichever batch comes first",
+          "[license_state][spec-2][spec-8]") {
+  // SPEC §8: output does not depend on --threads, i.e. on which input's batch the scheduler
+  // delivers first. A checkout on input `a` and the checkin of it on `b`, both at ts 1000.
+  auto run = [](bool b_first) {
+    auto plan = load_plan(
+        "name: t\nsources: {e: {type: stdin}}\noperators:\n"
+        "  a: {type: filter, input: e, where: \"type == 'checkout'\"}\n"
+        "  b: {type: filter, input: e, where: \"type != 'checkout'\"}\n"
+        "  state: {type: license_state, input: [a, b]}\n");
+    Operator* state = nullptr;
+    for (PlanNode& n : plan->nodes) {
+      if (n.id == "state") state = n.op.get();
+    }
+    auto from_a = std::make_shared<Batch>();
+    from_a->records = records_from_jsonl(
+        "{\"ts\":1000,\"type\":\"checkout\",\"feature\":\"f\",\"handle\":\"x\"}\n");
+    auto from_b = std::make_shared<Batch>();
+    from_b->records = records_from_jsonl(
+        "{\"ts\":1000,\"type\":\"checkin\",\"feature\":\"f\",\"handle\":\"x\"}\n");
+    CollectingEmitter out;
+    if (b_first) state->process(1, from_b, out);
+    state->process(0, from_a, out);
+    if (!b_first) state->process(1, from_b, out);
+    state->finish(out);
+    return std::make_pair(types(out.port(0)), in_use(out.port(0)));
+  };
+  const auto a_first = run(false);
+  CHECK(a_first.first == std::vector<std::string>{"checkout", "checkin"});
+  CHECK(a_first.second == std::vector<int64_t>{1, 0});
+  CHECK(run(true) == a_first);
+}
