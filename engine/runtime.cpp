@@ -333,9 +333,10 @@ class Runner {
     for (const Checkpoint::SinkState& sink : c.sinks) {
       PlanNode* n = find(sink.id);
       if (n == nullptr || !n->sink || !n->sink->can_resume()) continue;  // gone: nothing to cut
-      if (n->sink->output_identity() != sink.output) {
+      if (const std::string now = n->sink->output_identity(); now != sink.output) {
         return refuse("sink `" + sink.id + "` writes to another file or in another format than " +
-                      "at the checkpoint, which holds where its output ended");
+                      "at the checkpoint, which holds where its output ended (now: " + now +
+                      "; then: " + sink.output + ")");
       }
       StateReader in(sink.state);
       n->sink->load_state(in);

@@ -78,11 +78,14 @@ class FileSink final : public Sink {
 
   bool can_resume() const override { return path_ != "-"; }
   std::string output_identity() const override {
-    std::string identity = path_;
-    identity += format_ == Format::kCsv ? "\ncsv" : "\njsonl";
+    // `out.jsonl` and `./out.jsonl` are one file; the same name from another directory is not.
+    std::error_code ec;
+    std::string identity = std::filesystem::absolute(path_, ec).lexically_normal().string();
+    identity += format_ == Format::kCsv ? ", csv" : ", jsonl";
     if (!fixed_columns_) return identity;  // columns_ is then the first record's, not config
+    identity += ", columns";
     for (FieldId c : columns_) {
-      identity += '\n';
+      identity += ' ';
       identity += field_name(c);
     }
     return identity;
