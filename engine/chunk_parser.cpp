@@ -23,9 +23,12 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>
   const size_t capacity = chunk.bytes.size();
   records.reserve(records.size() + chunk.size / 160 + 1);
   auto rejected = chunk.dead_letters.begin();
+  // A log format's lines carry the numbers of the log lines they came from.
+  const std::vector<uint64_t>& numbers = chunk.line_numbers;
   uint64_t line = chunk.first_line;
   std::string error;
-  for (size_t pos = 0; pos < chunk.size; ++line) {
+  for (size_t pos = 0, k = 0; pos < chunk.size; ++line, ++k) {
+    if (k < numbers.size()) line = numbers[k];
     const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', chunk.size - pos));
     // Sources end every line with '\n'; a last line without one still ends at the chunk's end.
     const size_t end = nl != nullptr ? static_cast<size_t>(nl - data) : chunk.size;

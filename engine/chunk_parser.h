@@ -11,7 +11,8 @@
 namespace licflow {
 
 // Lines (each ending in '\n', as sources cut them; a last one may lack it) are numbered from the
-// chunk's first line; blank or white-space-only lines are counted but skipped. The lines the reader already rejected (chunk.dead_letters) join the parser's
+// chunk's first line, or by chunk.line_numbers (a log format's events: their log lines); blank
+// or white-space-only lines are counted but skipped. The lines the reader already rejected (chunk.dead_letters) join the parser's
 // dead letters in line order. `keep`: the source's projection (null: every field).
 void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>& records,
                  std::vector<DeadLetter>& dead_letters, const FieldMask* keep);

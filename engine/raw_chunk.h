@@ -28,6 +28,9 @@ struct RawChunk {
   size_t size = 0;  // bytes of lines, without the padding
   std::vector<RawDeadLetter> dead_letters;  // in line order
   uint64_t skipped_lines = 0;  // log lines a log format skipped (not license events, SPEC §1)
+  // Lines rewritten by a log format: per line of `bytes`, the number of the log line it came
+  // from (one log line may give two events). Empty: lines are numbered from first_line.
+  std::vector<uint64_t> line_numbers;
   // Where the stream continues after this chunk: its byte offset and line number. A checkpoint
   // taken after the chunk was processed records them, and a file source resumes there.
   uint64_t end_offset = 0;

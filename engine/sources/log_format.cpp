@@ -4,6 +4,7 @@
 #include <simdjson.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -209,6 +210,7 @@ void ChunkTranslator::translate(RawChunk& chunk) {
   std::string out;
   out.reserve(chunk.size * 2 + kParsePadding);
   std::vector<RawDeadLetter> dead;
+  std::vector<uint64_t> numbers;  // per event line, its log line
   auto pre = chunk.dead_letters.begin();
   auto keep_pre_until = [&](uint64_t line) {  // the reader's own dead letters, in line order
     for (; pre != chunk.dead_letters.end() && pre->line <= line; ++pre) {
@@ -234,7 +236,12 @@ void ChunkTranslator::translate(RawChunk& chunk) {
     } else {
       const size_t mark = out.size();
       kind = translator_->translate(text, out, error);
-      if (replaying) out.resize(mark);
+      if (replaying) {
+        out.resize(mark);
+      } else {
+        const auto events = std::count(out.begin() + static_cast<ptrdiff_t>(mark), out.end(), '\n');
+        numbers.insert(numbers.end(), static_cast<size_t>(events), line);
+      }
     }
     if (replaying) continue;
     switch (kind) {
@@ -256,6 +263,7 @@ void ChunkTranslator::translate(RawChunk& chunk) {
   out.append(kParsePadding, '\0');
   chunk.bytes = std::move(out);
   chunk.dead_letters = std::move(dead);
+  chunk.line_numbers = std::move(numbers);
 }
 
 void ChunkTranslator::log_summary(const std::string& source_id) const {

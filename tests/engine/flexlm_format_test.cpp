@@ -295,3 +295,27 @@ TEST_CASE("flexlm: UNSUPPORTED with its license source group, and user names wit
   CHECK(t.events == expected);
   CHECK(t.dead_letters.empty());
 }
+
+TEST_CASE("flexlm: an event the parser rejects is a dead letter with its log line's number",
+          "[flexlm][spec-1][runtime]") {
+  // Past 9999-12-31 the ts is out of range (SPEC §2 outputs are RFC 3339): a parser dead letter
+  // of a rewritten line, which must carry the number of the log line it came from (4), not its
+  // place among the rewritten lines (2).
+  TempDir dir;
+  write_file(dir.file("lmgrd.log"),
+             "23:59:00 (lmgrd) TIMESTAMP 12/31/9999\n"
+             "23:59:30 (MLM) OUT: \"MATLAB\" a@b\n"
+             "23:59:40 (MLM) a line that is no license event\n"
+             " 0:00:05 (MLM) OUT: \"MATLAB\" c@d\n");
+  auto plan = load_plan("name: t\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n"
+                        "sources:\n  lmgrd: {type: file, path: " + dir.file("lmgrd.log") +
+                        ", format: flexlm}\n"
+                        "sinks:\n  out: {type: file, path: " + dir.file("out.jsonl") +
+                        ", input: lmgrd}\n");
+  auto result = run_plan(*plan, RunOptions{});
+  REQUIRE(result.is_ok());
+  CHECK(read_lines(dir.file("out.jsonl")).size() == 1);
+  const std::vector<std::string> dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == 1);
+  CHECK_THAT(dead[0], Contains("\"line\":4,") && Contains("out of range"));
+}
