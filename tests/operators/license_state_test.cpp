@@ -57,6 +57,23 @@ std::vector<int64_t> in_use(const std::vector<Record>& rs) {
   return out;
 }
 
+// A license_state reading two filters of one source, `a` (where `a_where`) and `b` (the rest).
+std::unique_ptr<Plan> two_input_state(const std::string& a_where) {
+  return load_plan("name: t\nsources: {e: {type: stdin}}\noperators:\n"
+                   "  a: {type: filter, input: e, where: \"" + a_where + "\"}\n"
+                   "  b: {type: filter, input: e, where: \"not (" + a_where + ")\"}\n"
+                   "  state: {type: license_state, input: [a, b]}\n");
+}
+
+Operator& state_of(Plan& plan) {
+  Operator* state = nullptr;
+  for (PlanNode& n : plan.nodes) {
+    if (n.id == "state") state = n.op.get();
+  }
+  REQUIRE(state != nullptr);
+  return *state;
+}
+
 }  // namespace
 
 TEST_CASE("checkouts and checkins by handle keep in_use, available and utilization",
@@ -353,16 +370,8 @@ TEST_CASE("license_state with several inputs holds records until every input's w
           "[license_state][spec-2][spec-5]") {
   // SPEC §2: an operator with several inputs uses the minimum of their watermarks. Input `a` is
   // far ahead (50000); the checkin on input `b` at 2000 is on time and comes before the metric.
-  auto plan = load_plan(
-      "name: t\nsources: {e: {type: stdin}}\noperators:\n"
-      "  a: {type: filter, input: e, where: \"type != 'checkin'\"}\n"
-      "  b: {type: filter, input: e, where: \"type == 'checkin'\"}\n"
-      "  state: {type: license_state, input: [a, b]}\n");
-  Operator* state = nullptr;
-  for (PlanNode& n : plan->nodes) {
-    if (n.id == "state") state = n.op.get();
-  }
-  REQUIRE(state != nullptr);
+  auto plan = two_input_state("type != 'checkin'");
+  Operator* state = &state_of(*plan);
   CollectingEmitter out;
   auto from_a = std::make_shared<Batch>();
   from_a->records = records_from_jsonl(
@@ -450,15 +459,8 @@ TEST_CASE("records of one ts from several inputs go in input order, whichever ba
   // SPEC §8: output does not depend on --threads, i.e. on which input's batch the scheduler
   // delivers first. A checkout on input `a` and the checkin of it on `b`, both at ts 1000.
   auto run = [](bool b_first) {
-    auto plan = load_plan(
-        "name: t\nsources: {e: {type: stdin}}\noperators:\n"
-        "  a: {type: filter, input: e, where: \"type == 'checkout'\"}\n"
-        "  b: {type: filter, input: e, where: \"type != 'checkout'\"}\n"
-        "  state: {type: license_state, input: [a, b]}\n");
-    Operator* state = nullptr;
-    for (PlanNode& n : plan->nodes) {
-      if (n.id == "state") state = n.op.get();
-    }
+    auto plan = two_input_state("type == 'checkout'");
+    Operator* state = &state_of(*plan);
     auto from_a = std::make_shared<Batch>();
     from_a->records = records_from_jsonl(
         "{\"ts\":1000,\"type\":\"checkout\",\"feature\":\"f\",\"handle\":\"x\"}\n");
