@@ -555,3 +555,41 @@ TEST_CASE("fields left out by a projection are still validated (SPEC §1)", "[pa
 }
 
 }  // namespace licflow
+
+namespace licflow {
+
+// The parser finds the end of a key, and a backslash in a left-out string, eight bytes at a time:
+// an escape or the closing quote at any place in or across those words must be seen.
+TEST_CASE("keys and left-out strings of every length up to 3 words, escapes anywhere",
+          "[parser][projection]") {
+  const FieldMask keep = mask_of({field::kServer});
+  for (size_t len = 0; len <= 24; ++len) {
+    const std::string plain(len, 'k');
+    INFO("length " << len);
+    // A plain key of this length is one field; its value (left out) has this length too.
+    Parsed p = parse_line(R"({"ts":1,"type":"metric",")" + plain + R"(":")" + plain + R"("})");
+    REQUIRE(p.ok);
+    CHECK(get(p.record, plain)->as_string() == plain);
+    CHECK(parse_projected(R"({"ts":1,"type":"metric",")" + plain + R"(":")" + plain + R"("})",
+                          keep)
+              .ok);
+    for (size_t at = 0; at < len; ++at) {
+      INFO("escape at " << at);
+      std::string escaped_key = plain;
+      escaped_key.replace(at, 1, "\\u006b");  // the same 'k', escaped
+      Parsed e = parse_line(R"({"ts":1,"type":"metric",")" + escaped_key + R"(":1})");
+      REQUIRE(e.ok);
+      CHECK(get(e.record, plain)->as_int() == 1);
+      std::string bad_value = plain;
+      bad_value.replace(at, 1, "\\q");
+      const std::string line = R"({"ts":1,"type":"metric","note":")" + bad_value + R"("})";
+      CHECK_FALSE(parse_projected(line, keep).ok);
+      std::string good_value = plain;
+      good_value.replace(at, 1, "\\\"");
+      CHECK(parse_projected(R"({"ts":1,"type":"metric","note":")" + good_value + R"("})", keep)
+                .ok);
+    }
+  }
+}
+
+}  // namespace licflow
