@@ -349,11 +349,32 @@ Status HistoryStore::scan(
   read.iterate_upper_bound = &upper_slice;
   from = std::max(from, impl_->cutoff(stream));
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read));
-  for (it->Seek(prefix); it->Valid(); it->Next()) {
-    std::string_view key = it->key().ToStringView();
-    if (key.size() < prefix.size() + kTailBytes) continue;
+  // A key's records lie in time order, so its records before `from` are skipped with one seek to
+  // (key, from) and those at or after `to` with one seek past the key: a query of a day out of a
+  // year of history reads that day of each key, not the year. Key values of a stream whose key
+  // fields changed between runs extend a shorter key with a kind tag (01–03), which sorts before
+  // every TS (7F… or 80…, years 0000 to 9999): no seek passes over them.
+  std::string target;
+  it->Seek(prefix);
+  while (it->Valid()) {
+    const std::string_view key = it->key().ToStringView();
+    if (key.size() < prefix.size() + kTailBytes) {
+      it->Next();
+      continue;
+    }
     const int64_t ts = key_ts(key);
-    if (ts >= from && ts < to) fn(key, it->value().ToStringView());
+    if (ts >= from && ts < to) {
+      fn(key, it->value().ToStringView());
+      it->Next();
+      continue;
+    }
+    target.assign(key.substr(0, key.size() - kTailBytes));
+    if (ts < from) {
+      append_ts(target, from);
+    } else {
+      target.append(kTailBytes + 1, '\xFF');
+    }
+    it->Seek(target);
   }
   if (!it->status().ok()) return Status::error("reading " + path_ + ": " + it->status().ToString());
   return Status::ok();
