@@ -2,6 +2,7 @@
 // one record per line with "stream".
 #include "engine/json_writer.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -136,6 +137,48 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+void append_json_double(std::string& out, double d) {
+  if (!std::isfinite(d)) {
+    out.append("null");
+    return;
+  }
+  // The shortest digits that read back as `d`, as d.ddde±XX.
+  char sci[32];
+  const char* const end = std::to_chars(sci, sci + sizeof sci, d, std::chars_format::scientific).ptr;
+  const char* const e = std::find(static_cast<const char*>(sci), end, 'e');
+  int exponent = 0;
+  std::from_chars(e + 1 + (e[1] == '+'), end, exponent);
+  // Laid out as Python's repr (and so json.dumps) does: positional when the exponent is in
+  // [-4, 16), with ".0" on integral values so they read back as doubles, else scientific.
+  if (exponent < -4 || exponent >= 16) {
+    out.append(sci, static_cast<size_t>(end - sci));
+    return;
+  }
+  const char* p = sci;
+  if (*p == '-') out.push_back(*p++);
+  char digits[24];
+  size_t n = 0;
+  for (; p < e; ++p) {
+    if (*p != '.') digits[n++] = *p;
+  }
+  if (exponent < 0) {
+    out.append("0.");
+    out.append(static_cast<size_t>(-exponent - 1), '0');
+    out.append(digits, n);
+    return;
+  }
+  const auto whole = static_cast<size_t>(exponent) + 1;  // digits before the point
+  if (n <= whole) {
+    out.append(digits, n);
+    out.append(whole - n, '0');
+    out.append(".0");
+  } else {
+    out.append(digits, whole);
+    out.push_back('.');
+    out.append(digits + whole, n - whole);
+  }
+}
+
 void append_json_value(std::string& out, const Value& v) {
   char buf[40];
   switch (v.kind()) {
@@ -150,26 +193,9 @@ void append_json_value(std::string& out, const Value& v) {
       out.append(buf, static_cast<size_t>(r.ptr - buf));
       return;
     }
-    case ValueKind::kDouble: {
-      const double d = v.as_double();
-      if (!std::isfinite(d)) {
-        out.append("null");
-        return;
-      }
-      auto r = std::to_chars(buf, buf + sizeof buf, d);
-      out.append(buf, static_cast<size_t>(r.ptr - buf));
-      // Shortest form of 2.0 is "2", which a reader (and our own parser) would take for an
-      // integer; ".0" keeps the value a double on the way back, like Python and serde_json.
-      bool integral_looking = true;
-      for (const char* c = buf; c < r.ptr; ++c) {
-        if (*c == '.' || *c == 'e') {
-          integral_looking = false;
-          break;
-        }
-      }
-      if (integral_looking) out.append(".0");
+    case ValueKind::kDouble:
+      append_json_double(out, v.as_double());
       return;
-    }
     case ValueKind::kString:
       append_json_string(out, v.as_string());
       return;

@@ -98,6 +98,20 @@ TEST_CASE("doubles are printed shortest round-trip and stay doubles", "[json][sp
   CHECK(json_value(Value(1e21)) == "1e+21");
   CHECK(json_value(Value(1.5e-7)) == "1.5e-07");
   CHECK(json_value(Value(1.0 / 3.0)) == "0.3333333333333333");
+  // Positional for decimal exponents in [-4, 16), else scientific, as Python's repr.
+  CHECK(json_value(Value(100000.0)) == "100000.0");
+  CHECK(json_value(Value(1e15)) == "1000000000000000.0");
+  CHECK(json_value(Value(1e16)) == "1e+16");
+  CHECK(json_value(Value(1234567890123456.7)) == "1234567890123456.8");
+  CHECK(json_value(Value(9.223372036854776e18)) == "9.223372036854776e+18");
+  CHECK(json_value(Value(1.2345678901234568e20)) == "1.2345678901234568e+20");
+  CHECK(json_value(Value(0.0001)) == "0.0001");
+  CHECK(json_value(Value(-0.00012)) == "-0.00012");
+  CHECK(json_value(Value(0.00001)) == "1e-05");
+  CHECK(json_value(Value(12.5)) == "12.5");
+  CHECK(json_value(Value(-1234.5)) == "-1234.5");
+  CHECK(json_value(Value(5e-324)) == "5e-324");
+  CHECK(json_value(Value(1.7976931348623157e308)) == "1.7976931348623157e+308");
   CHECK(json_value(Value(std::nan(""))) == "null");
   CHECK(json_value(Value(std::numeric_limits<double>::infinity())) == "null");
   CHECK(json_value(Value(-std::numeric_limits<double>::infinity())) == "null");
