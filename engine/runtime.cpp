@@ -212,7 +212,8 @@ class Runner {
       const auto* hook = dynamic_cast<const WebhookSink*>(n.sink.get());
       summary_.nodes.push_back({n.id, n.type, rt.records_in.load(), rt.records_out.load(),
                                 n.op ? n.op->dropped() : rt.skipped_lines.load(),
-                                hook != nullptr ? hook->stats().dead_lettered : 0});
+                                hook != nullptr ? hook->stats().dead_lettered : 0,
+                                n.op ? n.op->late_records() : 0});
     }
     return summary_;
   }
@@ -1230,6 +1231,7 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
                   n.type.c_str(), static_cast<unsigned long long>(n.records_in),
                   static_cast<unsigned long long>(n.records_out));
     out += line;
+    if (n.late > 0) out += "  late " + std::to_string(n.late);
     if (n.dropped > 0) out += "  skipped " + std::to_string(n.dropped);
     if (n.dead_lettered > 0) out += "  dead-lettered " + std::to_string(n.dead_lettered);
     out += "\n";

@@ -50,6 +50,7 @@ struct NodeStats {
   uint64_t dropped = 0;  // operators: records skipped (a key field missing); sources: log
                          // lines that are no license events
   uint64_t dead_lettered = 0;  // sinks: records given up and written as dead letters (webhook)
+  uint64_t late = 0;           // operators: records behind their watermark (SPEC §2)
 };
 
 struct RunSummary {

@@ -251,6 +251,7 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   void on_late(const Record& record) override {
+    count_late();  // behind the watermark, whether a kept window takes it or not
     if (!key_.encode(record, scratch_)) {
       count_dropped(1);
       return;
@@ -264,7 +265,6 @@ class WindowOperator final : public TimeOrderedOperator {
     const int64_t first = std::max(last - options_.size_ms + slide, oldest_kept);
     if (first > last) {
       emit(1, record);
-      count_late();
       return;
     }
     KeyState* state = nullptr;
