@@ -1,6 +1,7 @@
 #include "operators/key.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "engine/hash.h"
@@ -33,6 +34,14 @@ const Value* key_value(const Record& record, FieldId id, Value& ts_value) {
   return &ts_value;
 }
 
+// A double with an integral value in int64's range is keyed as that integer: 1 and 1.0 (and 0
+// and -0.0) are one key, as SPEC §4's `==` makes them equal (and as a Python dict keys them).
+std::optional<int64_t> integral_value(double d) {
+  constexpr double kTwo63 = 9223372036854775808.0;
+  if (d >= -kTwo63 && d < kTwo63 && d == std::trunc(d)) return static_cast<int64_t>(d);
+  return std::nullopt;
+}
+
 }  // namespace
 
 KeyFields::KeyFields(const std::vector<std::string>& names) {
@@ -45,9 +54,13 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
     Value ts_value;
     const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return std::nullopt;
+    std::optional<int64_t> as_int;
+    if (v->is_double()) as_int = integral_value(v->as_double());
+    const ValueKind kind = as_int ? ValueKind::kInt : v->kind();
+    if (v->is_int()) as_int = v->as_int();
     // Seeded with the kind and the fields before: as encode(), distinct kinds never collide.
-    const uint64_t seed = h ^ (static_cast<uint64_t>(v->kind()) + 1) * 0x9E3779B97F4A7C15ull;
-    switch (v->kind()) {
+    const uint64_t seed = h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull;
+    switch (kind) {
       case ValueKind::kNull:
         h = XXH3_64bits_withSeed(nullptr, 0, seed);
         break;
@@ -57,7 +70,7 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
         break;
       }
       case ValueKind::kInt: {
-        const int64_t i = v->as_int();
+        const int64_t i = *as_int;
         h = XXH3_64bits_withSeed(&i, sizeof i, seed);
         break;
       }
@@ -86,16 +99,20 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
     Value ts_value;
     const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return false;
+    std::optional<int64_t> as_int;
+    if (v->is_double()) as_int = integral_value(v->as_double());
+    const ValueKind kind = as_int ? ValueKind::kInt : v->kind();
+    if (v->is_int()) as_int = v->as_int();
     // Kind tag + fixed-width or length-prefixed bytes: distinct values never collide.
-    out.push_back(static_cast<char>(v->kind()));
-    switch (v->kind()) {
+    out.push_back(static_cast<char>(kind));
+    switch (kind) {
       case ValueKind::kNull:
         break;
       case ValueKind::kBool:
         out.push_back(v->as_bool() ? '1' : '0');
         break;
       case ValueKind::kInt: {
-        int64_t i = v->as_int();
+        const int64_t i = *as_int;
         out.append(reinterpret_cast<const char*>(&i), sizeof i);
         break;
       }

@@ -18,7 +18,7 @@ class KeyFields {
 
   const std::vector<FieldId>& ids() const { return ids_; }
   // Writes the record's key into `out`; false when a key field is missing (the record is skipped).
-  // A present null is a key value of its own.
+  // A present null is a key value of its own; numbers equal by value (1 and 1.0) are one key.
   bool encode(const Record& record, std::string& out) const;
   // A hash of the record's key (equal keys, equal hashes) without encoding it; nullopt when a
   // key field is missing. Fixed by the algorithm (XXH3): it picks partitions, which checkpoints

@@ -275,3 +275,23 @@ TEST_CASE("dedup with an empty key treats all records as one key", "[dedup][spec
 )")), out);
   CHECK(out.port(0).size() == 2);
 }
+
+TEST_CASE("keys compare numbers by value: 1 and 1.0, 0 and -0.0 are one key", "[dedup][spec-5]") {
+  auto plan = plan_with("    type: dedup\n    input: e\n    key: [k]\n    within: 10s\n");
+  CollectingEmitter out;
+  op_of(*plan).process(0, batch_of(records_from_jsonl(
+      R"({"ts":0,"type":"metric","k":1}
+{"ts":1,"type":"metric","k":1.0}
+{"ts":2,"type":"metric","k":1.5}
+{"ts":3,"type":"metric","k":"1"}
+{"ts":4,"type":"metric","k":-0.0}
+{"ts":5,"type":"metric","k":0}
+{"ts":6,"type":"metric","k":9007199254740993}
+{"ts":7,"type":"metric","k":9007199254740992.0}
+)")), out);
+  // 1.0 repeats 1 and 0 repeats -0.0; 1.5 and the string "1" are other keys, and so is the
+  // double nearest 2^53 + 1 (it is 2^53), which is not equal to the integer.
+  std::vector<int64_t> ts;
+  for (const Record& r : out.port(0)) ts.push_back(r.ts);
+  CHECK(ts == std::vector<int64_t>{0, 2, 3, 4, 6, 7});
+}

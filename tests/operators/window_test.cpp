@@ -467,6 +467,15 @@ TEST_CASE("allowed_lateness re-emits only the late record's window with revision
   CHECK(h.windows().size() == 5);
 }
 
+TEST_CASE("window keys compare numbers by value: 1 and 1.0 share a window", "[window][spec-5]") {
+  Harness h("    key: [k]\n    size: 1h\n    aggregates: {n: count()}\n");
+  h.feed(ev("09:10", R"("k":1)") + ev("09:20", R"("k":1.0)") + ev("09:30", R"("k":1.5)") +
+             ev("10:30", R"("k":1)"),
+         at("10:30"));
+  // The key's value is printed as its first record had it.
+  CHECK(h.shown() == Lines{"09:00 k=1 n=2 revision=0", "09:00 k=1.5 n=1 revision=0"});
+}
+
 TEST_CASE("a late record changes no carried value of later windows", "[window][spec-2][spec-5]") {
   Harness h(
       "    size: 1h\n    aggregates:\n      peak: gauge_max(v)\n"
