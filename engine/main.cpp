@@ -29,7 +29,18 @@ constexpr int kExitUsage = 2;
 
 std::atomic<bool> g_stop{false};
 
-extern "C" void on_stop_signal(int) { g_stop.store(true); }
+// The first SIGINT or SIGTERM asks for a clean stop (a checkpoint, outputs flushed); the
+// default action it then restores makes a second one end the process at once, as `kill -9`
+// would, which checkpoints make safe (SPEC §7): for a stop that waits on a long end-of-input
+// flush or a dead webhook's retries.
+extern "C" void on_stop_signal(int) {
+  g_stop.store(true);
+  ::signal(SIGINT, SIG_DFL);
+  ::signal(SIGTERM, SIG_DFL);
+  constexpr char kMessage[] = "licflow: stopping cleanly; a second signal stops at once\n";
+  const ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+  (void)written;
+}
 
 std::unique_ptr<Plan> load_or_report(const std::string& path) {
   Diagnostics diag(path);

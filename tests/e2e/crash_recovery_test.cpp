@@ -383,3 +383,32 @@ TEST_CASE("a resumed run stopped before it got anywhere keeps the position it re
     CHECK(read_file(dir.file("out.jsonl")) == read_file(dir.file("reference.jsonl")));
   }
 }
+
+TEST_CASE("a second SIGTERM stops at once a clean stop that waits (a dead webhook's retries)",
+          "[e2e][cli]") {
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), "{\"ts\":1,\"type\":\"metric\"}\n");
+  write_file(dir.file("p.yaml"),
+             "name: p\nstate: {dir: ./state}\n"
+             "sources:\n  events: {type: file, path: in.jsonl}\n"
+             "sinks:\n  hook: {type: webhook, url: \"http://127.0.0.1:" +
+                 std::to_string(free_port()) + "/x\", input: events}\n");
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(dir.path().c_str()) != 0) ::_exit(120);
+    std::FILE* null = std::freopen("/dev/null", "w", stderr);
+    (void)null;
+    ::execl(kLicflow.c_str(), kLicflow.c_str(), "run", "p.yaml", static_cast<char*>(nullptr));
+    ::_exit(121);
+  }
+  // The webhook retries for many seconds; the first signal asks for a clean stop, which waits.
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(pid, SIGTERM);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto second = std::chrono::steady_clock::now();
+  ::kill(pid, SIGTERM);
+  const int status = wait_exit(pid);
+  const auto took = std::chrono::steady_clock::now() - second;
+  CHECK(status == 128 + SIGTERM);
+  CHECK(took < std::chrono::seconds(2));
+}
