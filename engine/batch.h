@@ -34,6 +34,11 @@ struct Batch {
   std::vector<int64_t> watermarks;
   // Per record, its EmitOrder: only in batches a partition instance emits to its merger.
   std::vector<EmitOrder> emit_order;
+  // Per record, with emit_order: the step of its input batch's processing that emitted it. Each
+  // late record of an input batch is a step of its own, between the step that advanced the
+  // watermark to it and the next (engine/time_ordered_operator.h): what it causes comes out
+  // where one instance, processing it at once, would have put it.
+  std::vector<uint32_t> emit_step;
   // The producing stream is idle (SPEC §2 idleness, see engine/watermarks.h): until a batch
   // without this flag comes, consumers leave its watermark out of their minimum.
   bool idle = false;

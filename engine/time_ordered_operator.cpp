@@ -12,13 +12,17 @@ TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t 
   pending_.resize(this->ports().size());
   pending_marks_.resize(this->ports().size());
   pending_order_.resize(this->ports().size());
+  pending_step_.resize(this->ports().size());
 }
 
 void TimeOrderedOperator::emit(size_t port, Record record) {
   pending_[port].push_back(std::move(record));
   // Downstream judges the record against the watermark sent before it (SPEC §2).
   pending_marks_[port].push_back(sent_watermark_);
-  if (partition_) pending_order_[port].push_back(order_);
+  if (partition_) {
+    pending_order_[port].push_back(order_);
+    pending_step_[port].push_back(step_);
+  }
   // A watermark may fire millions of windows at once: they leave in batches as they come, not
   // all at the end of the call. These batches carry the watermark already sent, which is
   // always safe: it promises nothing new.
@@ -33,6 +37,7 @@ void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
   b.records.swap(pending_[port]);
   b.watermarks.swap(pending_marks_[port]);
   b.emit_order.swap(pending_order_[port]);
+  b.emit_step.swap(pending_step_[port]);
   b.watermark = watermark;
   b.idle = inputs_.all_idle();
   b.credit = credit;
@@ -57,6 +62,7 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   // merge in its order; and it sees the batch's largest ts, which end of input advances every
   // partition to (SPEC §2).
   on_time_.clear();
+  step_ = 0;
   size_t next_selected = 0;
   for (uint32_t i = 0; i < records.size(); ++i) {
     const bool mine = selection == nullptr ||
@@ -72,9 +78,13 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
     const uint64_t arrival = (uint64_t{input} << kInputShift) | (next_arrival_[input] + i);
     if (r.ts < before) {
       advance_to(before, records);
-      if (!mine) continue;
-      order_ = {r.ts, arrival};
-      on_late(r);
+      // A late record is processed at once, in a step of its own (Batch::emit_step).
+      ++step_;
+      if (mine) {
+        order_ = {r.ts, arrival};
+        on_late(r);
+      }
+      ++step_;
     } else if (mine) {
       on_time_.push_back({i, arrival});
     }
@@ -139,6 +149,7 @@ void TimeOrderedOperator::time_reached(int64_t time) {
 
 void TimeOrderedOperator::finish(Emitter& out) {
   out_ = &out;
+  step_ = 0;
   credit_ = nullptr;
   if (max_ts_ > watermark_) watermark_ = max_ts_;
   if (watermark_ != kMinTime) release_up_to(watermark_);

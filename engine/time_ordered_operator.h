@@ -151,6 +151,10 @@ class TimeOrderedOperator : public Operator {
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
   std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
   std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance
+  std::vector<std::vector<uint32_t>> pending_step_;    // per port, with pending_order_
+  // The step of the current input batch's processing (Batch::emit_step): every partition walks
+  // the whole batch and meets the same late records, so they number steps alike.
+  uint32_t step_ = 0;
   bool partition_ = false;  // see run_as_partition()
   EmitOrder order_;
   // The watermark downstream has been given: what is emitted now is judged against it.

@@ -105,12 +105,14 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
   publish_counters();
 }
 
-// The partitions' records of one port as one batch, merged by (the watermark each carries, ts,
-// EmitOrder) as one instance would have emitted them, keeping each partition's own order (ties:
-// partition order). The watermarks first: a record must not come after one that carries a
-// watermark past its ts, which one instance would only have emitted later. EmitOrder puts
-// records of one ts in arrival order and windows closing together in their keys' first-seen
-// order, whatever partition they are in.
+// The partitions' records of one port as one batch, merged by (the watermark each carries, the
+// step of the input batch that emitted it, ts, EmitOrder) as one instance would have emitted
+// them, keeping each partition's own order (ties: partition order). The watermarks first: a
+// record must not come after one that carries a watermark past its ts, which one instance would
+// only have emitted later. Steps put what a late record causes where it was processed, at once
+// (revisions of two keys' windows in their late records' arrival order). EmitOrder puts records
+// of one ts in arrival order and windows closing together in their keys' first-seen order,
+// whatever partition they are in.
 void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
   struct Cursor {
     std::vector<Batch>* batches;
@@ -126,10 +128,15 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
       const Batch& b = (*batches)[batch];
       return b.emit_order.empty() ? EmitOrder{} : b.emit_order[record];
     }
+    uint32_t head_step() const {
+      const Batch& b = (*batches)[batch];
+      return b.emit_step.empty() ? 0 : b.emit_step[record];
+    }
     bool before(Cursor& other) {
       const int64_t mark = head_mark();
       const int64_t other_mark = other.head_mark();
       if (mark != other_mark) return mark < other_mark;
+      if (head_step() != other.head_step()) return head_step() < other.head_step();
       if (head().ts != other.head().ts) return head().ts < other.head().ts;
       return head_order() < other.head_order();
     }

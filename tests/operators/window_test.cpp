@@ -476,6 +476,31 @@ TEST_CASE("window keys compare numbers by value: 1 and 1.0 share a window", "[wi
   CHECK(h.shown() == Lines{"09:00 k=1 n=2 revision=0", "09:00 k=1.5 n=1 revision=0"});
 }
 
+TEST_CASE("revisions of several keys come out in their late records' arrival order",
+          "[window][spec-2][spec-5][order]") {
+  // SPEC §2: a late record is processed at once, and what it causes follows it directly; keys
+  // in different partitions (operators/partitioned.h) too. The late records come with falling
+  // ts, so an order by their ts would reverse them.
+  Harness h("    key: [k]\n    size: 1h\n    aggregates: {n: count()}\n",
+            "time: {allowed_lateness: 1h}\n");
+  std::string first;
+  for (char k = 'a'; k <= 'l'; ++k) first += ev("09:00", R"("k":")" + std::string(1, k) + "\"");
+  h.feed(first + ev("10:00", R"("k":"a")"), at("10:00"));
+  std::string late;
+  std::vector<std::string> expected;
+  int minute = 59;
+  for (char k : std::string("gcakebidjfhl")) {
+    late += ev("09:" + std::to_string(minute--), R"("k":")" + std::string(1, k) + "\"");
+    expected.push_back(std::string("09:00 k=\"") + k + "\" n=2 revision=1");
+  }
+  h.feed(late, at("10:00"));
+  std::vector<std::string> revisions;
+  for (const std::string& line : h.shown()) {
+    if (line.find("revision=1") != std::string::npos) revisions.push_back(line);
+  }
+  CHECK(revisions == expected);
+}
+
 TEST_CASE("a late record changes no carried value of later windows", "[window][spec-2][spec-5]") {
   Harness h(
       "    size: 1h\n    aggregates:\n      peak: gauge_max(v)\n"
