@@ -27,6 +27,15 @@ std::optional<std::string> NodeConfig::get_string(const char* key, bool required
   return value.Scalar();
 }
 
+std::optional<std::string> NodeConfig::get_path(const char* key, bool required) {
+  auto path = get_string(key, required);
+  if (path && path->empty()) {
+    diag_.error(node_[key].Mark(), "`" + id_ + "`: `" + key + "` must not be empty");
+    return std::nullopt;
+  }
+  return path;
+}
+
 std::optional<int64_t> NodeConfig::get_int(const char* key, int64_t min_value, bool required) {
   auto text = get_string(key, required);
   if (!text) return std::nullopt;

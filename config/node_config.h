@@ -62,6 +62,8 @@ class NodeConfig {
   void error(const char* key, std::string message);
 
   std::optional<std::string> get_string(const char* key, bool required);
+  // A file path: a non-empty string.
+  std::optional<std::string> get_path(const char* key, bool required);
   std::optional<int64_t> get_int(const char* key, int64_t min_value, bool required);
   std::optional<double> get_double(const char* key, bool required);
   // Durations as SPEC §2 writes them (`15m`, `1h30m`); returns milliseconds.

@@ -85,6 +85,18 @@ YAML::Node section(const YAML::Node& root, const char* key, Diagnostics& diag) {
   return node;
 }
 
+// `map[key]` as a file path (a non-empty string); nullopt when absent or wrong (reported).
+std::optional<std::string> read_path(const YAML::Node& map, const char* key, const char* where,
+                                     Diagnostics& diag) {
+  YAML::Node v = map[key];
+  if (!v.IsDefined() || v.IsNull()) return std::nullopt;
+  if (!v.IsScalar() || v.Scalar().empty()) {
+    diag.error(v.Mark(), std::string("`") + where + "." + key + "` must be a path (a non-empty string)");
+    return std::nullopt;
+  }
+  return v.Scalar();
+}
+
 std::optional<int64_t> read_duration(const YAML::Node& map, const char* key, const char* where,
                                      Diagnostics& diag) {
   YAML::Node v = map[key];
@@ -132,7 +144,7 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
   if (YAML::Node state = section(root, "state", diag)) {
     check_keys(state, {"dir", "checkpoint_interval", "memory_limit"}, "`state`", diag);
     plan.state.configured = true;
-    if (state["dir"].IsScalar()) plan.state.dir = state["dir"].Scalar();
+    if (auto dir = read_path(state, "dir", "state", diag)) plan.state.dir = *dir;
     if (auto ms = read_duration(state, "checkpoint_interval", "state", diag)) {
       plan.state.checkpoint_interval_ms = *ms;
     }
@@ -150,7 +162,7 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
   plan.dead_letter_path = plan.state.dir + "/dead_letter.jsonl";
   if (YAML::Node dead = section(root, "dead_letter", diag)) {
     check_keys(dead, {"path"}, "`dead_letter`", diag);
-    if (dead["path"].IsScalar()) plan.dead_letter_path = dead["path"].Scalar();
+    if (auto path = read_path(dead, "path", "dead_letter", diag)) plan.dead_letter_path = *path;
   }
 
   if (YAML::Node features = section(root, "features", diag)) {
@@ -214,6 +226,11 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
   YAML::Node nodes = section(root, section_name, diag);
   if (!nodes) {
     if (kind == NodeKind::kSource) diag.error(root.Mark(), "a pipeline needs `sources`");
+    return;
+  }
+  // An empty `sources: {}` would give a run that reads nothing and `--input` nothing to replace.
+  if (kind == NodeKind::kSource && nodes.size() == 0) {
+    diag.error(nodes.Mark(), "a pipeline needs at least one source");
     return;
   }
   const char* noun = kind == NodeKind::kSource     ? "source"
@@ -299,7 +316,10 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
 }
 
 // Resolves `id` / `id.port` references into (node, port) pairs over `declared` indices.
-void resolve_inputs(std::vector<Declared>& declared, Diagnostics& diag) {
+// `ids`: every id of the file, also those of nodes too broken to declare (no `type`, not a
+// mapping), whose problem is reported: a reference to one is not an unknown input besides.
+void resolve_inputs(std::vector<Declared>& declared, const std::set<std::string>& ids,
+                    Diagnostics& diag) {
   std::map<std::string, size_t> index;
   std::vector<std::string> producer_ids;
   for (size_t i = 0; i < declared.size(); ++i) {
@@ -313,8 +333,11 @@ void resolve_inputs(std::vector<Declared>& declared, Diagnostics& diag) {
       std::string port = dot == std::string::npos ? "out" : ref.text.substr(dot + 1);
       auto it = index.find(id);
       if (it == index.end()) {
+        if (ids.count(id) != 0) continue;
+        std::vector<std::string> others = producer_ids;  // a node is never its own input
+        others.erase(std::remove(others.begin(), others.end(), d.node.id), others.end());
         diag.error(ref.mark, "unknown input " + quoted(ref.text) + " of " + quoted(d.node.id) +
-                                 did_you_mean(id, producer_ids));
+                                 did_you_mean(id, others));
         continue;
       }
       const PlanNode& producer = declared[it->second].node;
@@ -436,7 +459,7 @@ std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::str
                    [](const Declared& d) { return d.node.type == "cost"; })) {
     check_feature_costs(plan->settings, diag);  // else the cost operator checks them
   }
-  resolve_inputs(declared, diag);
+  resolve_inputs(declared, ids, diag);
   bool acyclic = check_acyclic(declared, diag);
   if (!diag.empty() || !acyclic) return nullptr;
 

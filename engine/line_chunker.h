@@ -30,6 +30,8 @@ class LineChunker {
   // A stop request, not the end of the stream: emits the complete lines and leaves out the line
   // in progress, so that the stream's offset stays at its start and a resumed run reads it whole.
   void stop();
+  // Lines read so far, whole or in progress (for messages).
+  uint64_t lines_read() const { return next_line_ - 1; }
 
  private:
   void start_chunk();

@@ -239,7 +239,7 @@ std::unique_ptr<Sink> make_stdout_sink_from_config(NodeConfig& config) {
 }
 
 std::unique_ptr<Sink> make_file_sink_from_config(NodeConfig& config) {
-  auto path = config.get_string("path", true);
+  auto path = config.get_path("path", true);
   if (!path) return nullptr;
   return make_sink(config, *path);
 }

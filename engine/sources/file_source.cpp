@@ -10,6 +10,8 @@
 #include <optional>
 #include <thread>
 
+#include <spdlog/spdlog.h>
+
 #include "engine/line_chunker.h"
 #include "engine/sources/express_stream.h"
 #include "engine/sources/format.h"
@@ -34,6 +36,14 @@ class FileSource final : public Source {
       if (fd_ < 0) {
         return Status::error("source `" + id() + "`: cannot open " + path_ + ": " +
                              std::strerror(errno));
+      }
+      // A directory opens, and its first read() fails: it would run as an empty input.
+      struct stat st{};
+      if (::fstat(fd_, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ::close(fd_);
+        fd_ = -1;
+        return Status::error("source `" + id() + "`: cannot read " + path_ + ": " +
+                             std::strerror(EISDIR));
       }
     }
     // A log format is re-read from the start on resume: its dates come from earlier lines.
@@ -95,6 +105,10 @@ class FileSource final : public Source {
       ssize_t n = ::read(fd_, buffer.data(), buffer.size());
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {  // end of file, or a read error, which ends the source like EOF
+        if (n < 0) {
+          spdlog::error("source `{}`: reading {} failed after {} lines: {}", id(), path_,
+                        chunker.lines_read(), std::strerror(errno));
+        }
         at_end = true;
         break;
       }
@@ -135,7 +149,7 @@ std::unique_ptr<Source> make_file_source(std::string id, std::string path, Sourc
 }
 
 std::unique_ptr<Source> make_file_source_from_config(NodeConfig& config) {
-  auto path = config.get_string("path", true);
+  auto path = config.get_path("path", true);
   auto format = read_source_format(config);
   if (!path || !format) return nullptr;
   return std::make_unique<FileSource>(config.id(), *path, std::move(*format));

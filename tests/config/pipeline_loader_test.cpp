@@ -280,3 +280,42 @@ TEST_CASE("a cycle through an operator with a bad key is still reported", "[conf
   CHECK_THAT(errors[0], Contains("cycle"));
   CHECK_THAT(errors[1], StartsWith("p.yaml:5:46: error: unknown key `bogus`"));
 }
+
+TEST_CASE("a pipeline without sources is invalid, not a run that reads nothing",
+          "[config][spec-3]") {
+  auto errors = pipeline_errors("name: x\nsources: {}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:2:10: error: a pipeline needs at least one source"));
+}
+
+TEST_CASE("paths must be non-empty strings: state.dir, dead_letter.path, file paths",
+          "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "state: {dir: [x]}\n"
+      "dead_letter: {path: ''}\n"
+      "sources:\n"
+      "  e: {type: file, path: ''}\n"
+      "sinks:\n"
+      "  o: {type: file, path: '', input: e}\n");
+  REQUIRE(errors.size() == 4);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:2:14: error: `state.dir` must be a path"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:3:21: error: `dead_letter.path` must be a path"));
+  CHECK_THAT(errors[2], StartsWith("p.yaml:5:25: error: `e`: `path` must not be empty"));
+  CHECK_THAT(errors[3], StartsWith("p.yaml:7:25: error: `o`: `path` must not be empty"));
+}
+
+TEST_CASE("a reference to a node whose own problem is reported is not an unknown input besides",
+          "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  f: {input: e, where: 'true'}\n"
+      "  g: {type: filter, input: [f, gg], where: 'true'}\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:4:3: error: operator `f` needs a `type`"));
+  // The nearest id to `gg` is `g` itself, which would be a cycle: not suggested.
+  CHECK_THAT(errors[1], StartsWith("p.yaml:5:32: error: unknown input `gg` of `g`"));
+  CHECK_THAT(errors[1], !Contains("did you mean `g`"));
+}

@@ -106,6 +106,10 @@ TEST_CASE("run reads stdin with --input -, and exits 1 when a source cannot open
   auto missing = run_command(kLicflow + " run " + p + " --input " + dir.file("missing.jsonl"));
   CHECK(missing.exit_code == 1);
   CHECK_THAT(missing.err, Contains("cannot open"));
+  // A directory opens, but is no input: not an empty run.
+  auto directory = run_command(kLicflow + " run " + p + " --input " + dir.path().string());
+  CHECK(directory.exit_code == 1);
+  CHECK_THAT(directory.err, Contains("Is a directory"));
 }
 
 TEST_CASE("run gives the same output with --threads 1 and --threads 2", "[cli][spec-8]") {
