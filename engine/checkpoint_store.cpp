@@ -8,6 +8,7 @@
 
 #include "engine/hash.h"
 #include "engine/state_codec.h"
+#include "engine/store_dir.h"
 
 namespace licflow {
 namespace {
@@ -91,6 +92,18 @@ CheckpointStore::~CheckpointStore() = default;
 Result<std::unique_ptr<CheckpointStore>> CheckpointStore::open(const std::string& state_dir) {
   namespace fs = std::filesystem;
   const fs::path path = fs::path(state_dir) / "checkpoints";
+  RETURN_IF_ERROR(create_store_dir(path.string(), [](const std::string& dir) {
+    rocksdb::DB* raw = nullptr;
+    rocksdb::Status st = rocksdb::DB::Open(store_options(true), dir, &raw);
+    std::unique_ptr<rocksdb::DB> db(raw);
+    rocksdb::WriteOptions sync;
+    sync.sync = true;
+    if (st.ok()) st = db->Put(sync, kFormatKey, kFormat);
+    if (st.ok()) st = db->Close();
+    return st.ok() ? Status::ok()
+                   : Status::error("cannot create the checkpoint store " + dir + ": " +
+                                   st.ToString());
+  }));
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   if (exists && !fs::exists(path / "CURRENT", ec) && !fs::is_empty(path, ec)) {

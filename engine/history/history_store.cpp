@@ -17,6 +17,7 @@
 
 #include "engine/rocksdb_cache.h"
 #include "engine/state_codec.h"
+#include "engine/store_dir.h"
 
 namespace licflow {
 
@@ -209,6 +210,22 @@ Result<std::unique_ptr<HistoryStore>> HistoryStore::open(const std::string& stat
                                                          HistoryClock clock) {
   const fs::path path = fs::path(state_dir) / "history";
   const std::string where = path.string();
+  if (mode == Mode::kWrite) {
+    RETURN_IF_ERROR(create_store_dir(where, [](const std::string& dir) {
+      rocksdb::Options options = store_options();
+      options.create_if_missing = true;
+      rocksdb::DB* raw = nullptr;
+      rocksdb::Status st = rocksdb::DB::Open(options, dir, &raw);
+      std::unique_ptr<rocksdb::DB> db(raw);
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
+      if (st.ok()) st = db->Put(sync, std::string(kFormatKey), std::string(kFormat));
+      if (st.ok()) st = db->Close();
+      return st.ok() ? Status::ok()
+                     : Status::error("cannot create the history store " + dir + ": " +
+                                     st.ToString());
+    }));
+  }
   std::error_code ec;
   const bool exists = fs::exists(path, ec);
   const bool has_current = fs::exists(path / "CURRENT", ec);
