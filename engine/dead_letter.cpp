@@ -119,6 +119,14 @@ Status DeadLetterWriter::resume_at(uint64_t size) {
   return Status::ok();
 }
 
+Status DeadLetterWriter::start_fresh() {
+  std::lock_guard lock(mutex_);
+  if (::truncate(path_.c_str(), 0) != 0 && errno != ENOENT) {
+    return Status::error("cannot truncate dead-letter file " + path_ + ": " + std::strerror(errno));
+  }
+  return Status::ok();
+}
+
 Status DeadLetterWriter::close() {
   std::lock_guard lock(mutex_);
   if (file_ == nullptr) return Status::ok();

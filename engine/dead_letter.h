@@ -34,6 +34,8 @@ class DeadLetterWriter {
   Result<uint64_t> checkpoint();
   // Recovery: cuts the file back to a checkpointed size; later dead letters are appended.
   Status resume_at(uint64_t size);
+  // A run that starts over: empties the file of an earlier run, if there is one.
+  Status start_fresh();
   const std::string& path() const { return path_; }
 
  private:

@@ -146,6 +146,9 @@ class Runner {
       }
     }
     if (!options_.checkpoints) RETURN_IF_ERROR(open_spill());
+    // A run that starts over starts its dead-letter file over, as its sinks' files, even if it
+    // writes no dead letter (the file is otherwise created by the first one).
+    if (!restored) RETURN_IF_ERROR(dead_letters_.start_fresh());
     Status opened = open_sinks();
     if (!opened.is_ok()) return opened;
     arena_.execute([&] { build_graph(); });

@@ -112,6 +112,19 @@ TEST_CASE("run reads stdin with --input -, and exits 1 when a source cannot open
   CHECK_THAT(directory.err, Contains("Is a directory"));
 }
 
+TEST_CASE("a run starts its dead-letter file over, also when it has no dead letter",
+          "[cli][dead-letter][spec-1]") {
+  TempDir dir;
+  const std::string p = pipeline_file(dir);
+  write_file(dir.file("bad.jsonl"), "{\"ts\":1,\"type\":\"metric\"}\nnot json\n");
+  write_file(dir.file("good.jsonl"), "{\"ts\":1,\"type\":\"metric\"}\n");
+  REQUIRE(run_command(kLicflow + " run " + p + " --input " + dir.file("bad.jsonl")).exit_code == 0);
+  REQUIRE(read_lines(dir.file("dead.jsonl")).size() == 1);
+  REQUIRE(run_command(kLicflow + " run " + p + " --input " + dir.file("good.jsonl")).exit_code ==
+          0);
+  CHECK(read_lines(dir.file("dead.jsonl")).empty());
+}
+
 TEST_CASE("run gives the same output with --threads 1 and --threads 2", "[cli][spec-8]") {
   TempDir dir;
   REQUIRE(run_command(kLicflow + " generate --users 80 --days 3 --faults --out-of-order 30s > " +
