@@ -17,8 +17,10 @@
 // - A start-up banner is a (re)start of the license server: it yields `server_down` then
 //   `server_up` at its time, also the first one in a file, so checkouts a crashed server left
 //   open are closed (a `server_down` with nothing open changes nothing). So does a vendor
-//   daemon's `Server started on …` line when license events came since the banner: the daemon
-//   alone restarted.
+//   daemon's `Server started on …` line when that daemon was seen since the banner (it started,
+//   or had license events): it alone restarted. Its first start after the banner is part of
+//   lmgrd's start, even after another daemon's license events. A banner whose date is not a
+//   date is a dead letter.
 // - `UNSUPPORTED: "f" (PORT_AT_HOST_PLUS   ) user@host …`: the group before user@host is
 //   skipped. A user name may contain spaces (`John Doe@PC-1`): user@host is split at the last
 //   `@` before the first `(` or `[`.
@@ -29,6 +31,7 @@
 #include "engine/sources/flexlm_format.h"
 
 #include <algorithm>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -180,20 +183,26 @@ class FlexlmTranslator final : public LogTranslator {
       clock_.set_date(*days, *tod);
       return LineKind::kSkipped;
     }
+    const std::string_view daemon = s.substr(1, close - 1);
     if (message.find(" started on ") != std::string_view::npos && message.back() == ')') {
       size_t open = message.rfind('(');
-      auto days = parse_month_day_year(message.substr(open + 1, message.size() - open - 2));
+      const std::string_view date = message.substr(open + 1, message.size() - open - 2);
+      auto days = parse_month_day_year(date);
       if (days) {
         clock_.set_date(*days, *tod);
-        starting_ = true;
+        daemons_seen_.clear();
         return restart(*clock_.observe(*tod), out);
       }
+      if (date.find('/') != std::string_view::npos) {
+        error = "flexlm: bad date in a start-up banner (expected m/d/yyyy)";
+        return LineKind::kDeadLetter;
+      }
     }
-    // A vendor daemon's start: right after lmgrd's banner (before any license event) part of
-    // that start; later, the daemon alone restarted (after it exited), which closes what it
-    // had open just as well (SPEC §1).
+    // A vendor daemon's start: its first since lmgrd's banner is part of that start (also when
+    // another daemon's license events came before it); a daemon seen since (started, or in a
+    // license event) restarted alone, which closes what was open just as well (SPEC §1).
     if (message.substr(0, 18) == "Server started on ") {
-      if (starting_ || !ts) return LineKind::kSkipped;
+      if (daemons_seen_.insert(std::string(daemon)).second || !ts) return LineKind::kSkipped;
       return restart(*ts, out);
     }
     const Keyword* keyword = nullptr;
@@ -205,7 +214,7 @@ class FlexlmTranslator final : public LogTranslator {
       }
     }
     if (keyword == nullptr) return LineKind::kSkipped;
-    starting_ = false;
+    if (daemons_seen_.find(daemon) == daemons_seen_.end()) daemons_seen_.emplace(daemon);
     Body body;
     if (!parse_body(message.substr(keyword->text.size()), body, error)) {
       error += " in `" + std::string(keyword->text) + "` line";
@@ -235,7 +244,8 @@ class FlexlmTranslator final : public LogTranslator {
 
   std::string server_;
   LogClock clock_;
-  bool starting_ = false;  // since lmgrd's start-up banner, no license event yet
+  // Vendor daemons started or seen in a license event since lmgrd's last start-up banner.
+  std::set<std::string, std::less<>> daemons_seen_;
 };
 
 }  // namespace

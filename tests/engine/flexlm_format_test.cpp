@@ -278,6 +278,33 @@ TEST_CASE("flexlm: a vendor daemon restarted alone closes what was open; the one
   CHECK(t.dead_letters.empty());
 }
 
+TEST_CASE("flexlm: a vendor daemon's first start after another's license events is no restart",
+          "[flexlm][spec-1]") {
+  // cdslmd had not run: its start closes nothing; MLM had (a license event), so its start is a
+  // restart. A banner whose date is no date is a dead letter, not a skipped line.
+  const std::string log =
+      " 9:13:24 (lmgrd) FlexNet Licensing (v11.16.2.0 build 251234 x64_lsb) started on lic01 "
+      "(linux) (11/27/2026)\n"
+      " 9:13:26 (MLM) OUT: \"MATLAB\" a@b  \n"
+      " 9:13:29 (cdslmd) Server started on lic01 for: Virtuoso\n"
+      " 9:20:00 (MLM) IN: \"MATLAB\" a@b  \n"
+      " 9:30:00 (MLM) Server started on lic01 for: MATLAB\n"
+      " 9:40:00 (lmgrd) FlexNet Licensing (v11.16.2.0) started on lic01 (linux) (11/34/2026)\n";
+  Translated t = translate_log(log, log_format("flexlm", "s1"));
+  const std::vector<std::string> expected = {
+      R"({"ts":1795770804000,"type":"server_down","server":"s1"})",
+      R"({"ts":1795770804000,"type":"server_up","server":"s1"})",
+      R"({"ts":1795770806000,"type":"checkout","server":"s1","feature":"MATLAB","user":"a","host":"b"})",
+      R"({"ts":1795771200000,"type":"checkin","server":"s1","feature":"MATLAB","user":"a","host":"b"})",
+      R"({"ts":1795771800000,"type":"server_down","server":"s1"})",
+      R"({"ts":1795771800000,"type":"server_up","server":"s1"})",
+  };
+  CHECK(t.events == expected);
+  REQUIRE(t.dead_letters.size() == 1);
+  CHECK(t.dead_letters[0].line == 6);
+  CHECK(t.dead_letters[0].error == "flexlm: bad date in a start-up banner (expected m/d/yyyy)");
+}
+
 TEST_CASE("flexlm: UNSUPPORTED with its license source group, and user names with spaces",
           "[flexlm][spec-1]") {
   const std::string log =
