@@ -266,11 +266,12 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
     std::vector<std::string> valid;
     NodeConfig config(d.node.id, spec, diag, plan.settings);
     bool known = false;
+    // Unknown keys are checked after the node is built: reported first, they would make it
+    // fail (a node with problems is not built), and its ports go unchecked with it.
     auto make_with = [&](const auto* t) {
       if (t == nullptr) return;
       known = true;
       keys.insert(keys.end(), t->keys.begin(), t->keys.end());
-      check_keys(spec, keys, std::string(noun) + " " + quoted(d.node.id), diag);
     };
     if (kind == NodeKind::kSource) {
       valid = type_names(source_types());
@@ -288,6 +289,7 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
       make_with(t);
       if (t) d.node.sink = t->make(config);
     }
+    if (known) check_keys(spec, keys, std::string(noun) + " " + quoted(d.node.id), diag);
     if (!known) {
       diag.error(type.Mark(), "unknown " + std::string(noun) + " type " + quoted(d.node.type) +
                                   did_you_mean(d.node.type, valid) + "; valid: " + join(valid));

@@ -319,3 +319,19 @@ TEST_CASE("a reference to a node whose own problem is reported is not an unknown
   CHECK_THAT(errors[1], StartsWith("p.yaml:5:32: error: unknown input `gg` of `g`"));
   CHECK_THAT(errors[1], !Contains("did you mean `g`"));
 }
+
+TEST_CASE("an unknown key does not hide a node's other problems", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources:\n"
+      "  t: {type: tcp, listen: nohost, bogus: 1}\n"
+      "operators:\n"
+      "  st: {type: license_state, input: t, extra: 1}\n"
+      "sinks:\n"
+      "  o: {type: stdout, input: [st.nope]}\n");
+  REQUIRE(errors.size() == 4);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:3:26: error: `t`: `listen` must be HOST:PORT"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:3:34: error: unknown key `bogus` in source `t`"));
+  CHECK_THAT(errors[2], StartsWith("p.yaml:5:39: error: unknown key `extra` in operator `st`"));
+  CHECK_THAT(errors[3], StartsWith("p.yaml:7:29: error: input `st.nope` of `o`: unknown port"));
+}
