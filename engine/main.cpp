@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <limits>
+#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <thread>
@@ -111,7 +113,10 @@ int cmd_run(const RunArgs& args) {
   options.reset_state = args.reset_state;
   options.metrics_file = args.metrics_file;
   options.on_http_ready = [&](int port) {
-    std::cerr << "licflow: serving /metrics and /healthz on http://" << http_host << ":" << port
+    // An IPv6 address is bracketed in a URL.
+    const bool v6 = http_host.find(':') != std::string::npos;
+    std::cerr << "licflow: serving /metrics and /healthz on http://" << (v6 ? "[" : "")
+              << http_host << (v6 ? "]" : "") << ":" << port
               << "\n";
   };
   auto result = run_plan(*plan, options);
@@ -249,7 +254,15 @@ int main(int argc, char** argv) {
   GeneratorOptions gen;
   std::string gen_start, gen_disorder;
   CLI::App* generate = app.add_subcommand("generate", "write realistic synthetic events");
-  generate->add_option("--seed", gen.seed, "random seed");
+  generate->add_option("--seed", gen.seed, "random seed")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {
+            uint64_t seed = 0;
+            const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seed);
+            const bool whole = ec == std::errc() && end == text.data() + text.size();
+            return whole ? "" : "expected an integer from 0 to 18446744073709551615, got " + text;
+          },
+          "UINT64"));
   generate->add_option("--users", gen.users, "number of users")->check(CLI::Range(1, 10'000'000));
   generate->add_option("--features", gen.features, "number of features")
       ->check(CLI::Range(1, 100'000));
@@ -271,7 +284,7 @@ int main(int argc, char** argv) {
   query->add_option("--format", query_args.format, "jsonl, csv or table")
       ->check(CLI::IsMember({"jsonl", "csv", "table"}));
   query->add_option("--limit", query_args.limit, "at most N records")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, std::numeric_limits<int64_t>::max()));
 
   try {
     app.parse(argc, argv);

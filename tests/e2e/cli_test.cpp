@@ -62,6 +62,16 @@ TEST_CASE("bad usage exits 2", "[cli][spec-8]") {
   CHECK(run_command(kLicflow + " run").exit_code == 2);
   CHECK(run_command(kLicflow + " graph x.yaml --format png").exit_code == 2);
   CHECK(run_command(kLicflow + " validate /nonexistent.yaml").exit_code == 2);
+  // Numbers out of range are refused, not wrapped or saturated.
+  for (const char* seed : {"-1", "18446744073709551616", "1e3"}) {
+    INFO(seed);
+    auto r = run_command(kLicflow + " generate --days 1 --users 1 --seed " + seed);
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.err, Contains("expected an integer from 0 to 18446744073709551615"));
+  }
+  auto limit = run_command(kLicflow + " query --state . --stream s --limit -1");
+  CHECK(limit.exit_code == 2);
+  CHECK_THAT(limit.err, Contains("not in range 0 to 9223372036854775807"));
   auto help = run_command(kLicflow + " run --help");
   CHECK(help.exit_code == 0);
   CHECK_THAT(help.out, Contains("--input"));
