@@ -1,5 +1,7 @@
 // `licflow validate` summary and `licflow graph --format dot|mermaid` (SPEC §8).
+#include <cctype>
 #include <map>
+#include <string>
 
 #include "config/plan.h"
 
@@ -23,6 +25,21 @@ std::string escape_label(const std::string& s) {
   for (char c : s) {
     if (c == '"' || c == '\\') out += '\\';
     out += c;
+  }
+  return out;
+}
+
+// Text for a quoted Mermaid label: anything that could end it or mark it up (quotes, brackets,
+// `<`, `|`, `#`, control characters…) as a decimal entity code (`#34;`), as Mermaid documents.
+std::string mermaid_text(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (std::isalnum(u) || u >= 0x80 || c == ' ' || c == '_' || c == '-' || c == '.' || c == ':') {
+      out += c;
+    } else {
+      out += "#" + std::to_string(u) + ";";
+    }
   }
   return out;
 }
@@ -83,7 +100,7 @@ std::string render_mermaid(const Plan& plan) {
   std::string out = "flowchart LR\n";
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
     const PlanNode& n = plan.nodes[i];
-    std::string label = "\"" + escape_label(n.id) + "<br/>" + escape_label(n.type) + "\"";
+    std::string label = "\"" + mermaid_text(n.id) + "<br/>" + mermaid_text(n.type) + "\"";
     std::string id = "n" + std::to_string(i);
     if (n.kind == NodeKind::kSource) {
       out += "  " + id + "[/" + label + "/]\n";
@@ -97,7 +114,8 @@ std::string render_mermaid(const Plan& plan) {
     for (const StreamId& s : plan.nodes[i].inputs) {
       const std::string& port = plan.nodes[s.node].ports()[s.port];
       out += "  n" + std::to_string(s.node) +
-             (port == "out" ? " --> " : " -- " + port + " --> ") + "n" + std::to_string(i) + "\n";
+             (port == "out" ? " --> " : " -->|\"" + mermaid_text(port) + "\"| ") + "n" +
+             std::to_string(i) + "\n";
     }
   }
   return out;

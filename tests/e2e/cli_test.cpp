@@ -170,6 +170,19 @@ TEST_CASE("graph draws dot and mermaid", "[cli][spec-8]") {
   auto mermaid = run_command(kLicflow + " graph " + kPipelines + "/denials.yaml --format mermaid");
   CHECK(mermaid.exit_code == 0);
   CHECK_THAT(mermaid.out, StartsWith("flowchart LR"));
+
+  // Ids and port names that would end or mark up a Mermaid label are written as entity codes.
+  TempDir dir;
+  write_file(dir.file("p.yaml"),
+             "name: odd\nsources: {'r<b>': {type: stdin}}\noperators:\n"
+             "  lanes:\n    type: route\n    input: 'r<b>'\n    routes:\n"
+             "      'say \"hi\"|--': 'true'\n"
+             "sinks: {o: {type: stdout, input: 'lanes.say \"hi\"|--'}}\n");
+  auto odd = run_command(kLicflow + " graph " + dir.file("p.yaml") + " --format mermaid");
+  INFO(odd.err);
+  REQUIRE(odd.exit_code == 0);
+  CHECK_THAT(odd.out, Contains("n0[/\"r#60;b#62;<br/>stdin\"/]"));
+  CHECK_THAT(odd.out, Contains("n1 -->|\"say #34;hi#34;#124;--\"| n2"));
 }
 
 TEST_CASE("run --input keeps the format of the source it replaces", "[cli][spec-3][flexlm]") {
