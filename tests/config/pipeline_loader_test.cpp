@@ -248,7 +248,7 @@ TEST_CASE("graph renderings name every node and edge", "[config][spec-8]") {
   CHECK_THAT(dot, Contains("\"quiet\" -> \"out\";"));
   std::string mermaid = render_mermaid(*plan);
   CHECK_THAT(mermaid, StartsWith("flowchart LR\n"));
-  CHECK_THAT(mermaid, Contains("n1 -- unmatched --> n3"));
+  CHECK_THAT(mermaid, Contains("n1 -->|\"unmatched\"| n3"));
 }
 
 TEST_CASE("a feature's bad `cost` is rejected even without a cost operator", "[config][spec-3]") {
