@@ -171,7 +171,9 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
       const YAML::Node& spec = entry.second;
       FeatureInfo info;
       if (!spec.IsMap()) {
-        diag.error(spec.Mark(), "feature " + quoted(feature) + " must be a mapping");
+        // A null value (`name:` and nothing) has the mark of the token after it: point at the key.
+        diag.error(spec.IsNull() ? entry.first.Mark() : spec.Mark(),
+                   "feature " + quoted(feature) + " must be a mapping");
         continue;
       }
       check_keys(spec, {"capacity", "cost", "dup_group"}, "feature " + quoted(feature), diag);
@@ -250,7 +252,8 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
                              ": sources, operators and sinks share one namespace");
     }
     if (!spec.IsMap()) {
-      diag.error(spec.Mark(), std::string(noun) + " " + quoted(d.node.id) + " must be a mapping");
+      diag.error(spec.IsNull() ? d.mark : spec.Mark(),  // null: its mark is the next token's
+                 std::string(noun) + " " + quoted(d.node.id) + " must be a mapping");
       continue;
     }
     YAML::Node type = spec["type"];

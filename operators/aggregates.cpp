@@ -246,7 +246,9 @@ bool fits_int64(double d) { return d >= -9223372036854775808.0 && d < 9223372036
 std::optional<AggregateSpec> parse_aggregate(NodeConfig& config, const YAML::Node& name,
                                              const YAML::Node& func) {
   if (!func.IsScalar()) {
-    config.diag().error(func.Mark(), "`" + config.id() + "`: aggregate `" + name.Scalar() +
+    // A null value (`n:` and nothing) has the mark of the token after it: point at the name.
+    config.diag().error(func.IsNull() ? name.Mark() : func.Mark(),
+                        "`" + config.id() + "`: aggregate `" + name.Scalar() +
                                          "` must be a function call such as count() or "
                                          "sum(FIELD); YAML flow style splits on commas, so quote "
                                          "aggregates that contain them");

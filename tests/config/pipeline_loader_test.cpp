@@ -335,3 +335,23 @@ TEST_CASE("an unknown key does not hide a node's other problems", "[config][spec
   CHECK_THAT(errors[2], StartsWith("p.yaml:5:39: error: unknown key `extra` in operator `st`"));
   CHECK_THAT(errors[3], StartsWith("p.yaml:7:29: error: input `st.nope` of `o`: unknown port"));
 }
+
+TEST_CASE("a key without a value is reported at the key, not at the next line",
+          "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources:\n"
+      "  ev: {type: stdin}\n"
+      "  ev2:\n"
+      "operators:\n"
+      "  w:\n"
+      "    type: window\n"
+      "    input: ev\n"
+      "    size: 1h\n"
+      "    aggregates:\n"
+      "      n:\n"
+      "      m: count()\n");
+  REQUIRE(errors.size() == 2);
+  CHECK_THAT(errors[0], StartsWith("p.yaml:4:3: error: source `ev2` must be a mapping"));
+  CHECK_THAT(errors[1], StartsWith("p.yaml:11:7: error: `w`: aggregate `n` must be a function"));
+}
