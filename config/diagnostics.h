@@ -8,6 +8,7 @@
 
 namespace YAML {
 struct Mark;
+class Node;
 }
 
 namespace licflow {
@@ -28,10 +29,10 @@ class Diagnostics {
   void error(const YAML::Mark& mark, std::string message);
   // `column_offset` is added to the mark's column.
   void error(const YAML::Mark& mark, int column_offset, std::string message);
-  // An error at byte `offset` of the value of the scalar that starts at `mark` (an expression's
-  // bad token): located in the source text, through quotes, escapes and block scalars (`|`,
-  // `>`), when set_source() gave it; else on the mark's line, `offset` columns after the mark.
-  void error_in_scalar(const YAML::Mark& mark, size_t offset, std::string message);
+  // An error at byte `offset` of the value of `scalar` (an expression's bad token): located in
+  // the source text (config/yaml_scalar.h) when set_source() gave it; else on the scalar's
+  // line, `offset` columns after its start.
+  void error_in_scalar(const YAML::Node& scalar, size_t offset, std::string message);
 
   // The pipeline's text, for error_in_scalar.
   void set_source(std::string text) { source_ = std::move(text); }

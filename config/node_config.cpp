@@ -94,7 +94,7 @@ std::optional<Expression> NodeConfig::parse_expression(const YAML::Node& scalar)
   ExpressionError why;
   Expression e = Expression::parse(scalar.Scalar(), &why);
   if (e.ok()) return e;
-  diag_.error_in_scalar(scalar.Mark(), why.offset, "`" + id_ + "`: bad expression: " + why.message);
+  diag_.error_in_scalar(scalar, why.offset, "`" + id_ + "`: bad expression: " + why.message);
   return std::nullopt;
 }
 

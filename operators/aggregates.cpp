@@ -228,7 +228,7 @@ class CallParser {
 
   std::nullopt_t fail(size_t offset, const std::string& message) {
     config_.diag().error_in_scalar(
-        func_.Mark(), offset, "`" + config_.id() + "`: aggregate `" + aggregate_ + "`: " + message);
+        func_, offset, "`" + config_.id() + "`: aggregate `" + aggregate_ + "`: " + message);
     return std::nullopt;
   }
 

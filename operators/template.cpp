@@ -118,7 +118,7 @@ std::optional<MessageTemplate> get_message_template(NodeConfig& config, const ch
   auto t = MessageTemplate::parse(value.Scalar(), &why);
   if (t) return t;
   config.diag().error_in_scalar(
-      value.Mark(), why.offset,
+      value, why.offset,
       "`" + config.id() + "`: bad template for `" + key + "`: " + why.message);
   return std::nullopt;
 }
