@@ -434,6 +434,39 @@ size_t Plan::source_count() const {
   }));
 }
 
+// yaml-cpp 0.7 takes a quoted scalar that is never closed to run to the end of the file, and
+// the pipeline then fails for some later reason (or not at all): find such a scalar.
+std::optional<YAML::Mark> unterminated_quote(const YAML::Node& node, const std::string& text) {
+  if (node.IsMap()) {
+    for (const auto& entry : node) {
+      if (auto mark = unterminated_quote(entry.first, text)) return mark;
+      if (auto mark = unterminated_quote(entry.second, text)) return mark;
+    }
+  } else if (node.IsSequence()) {
+    for (const auto& item : node) {
+      if (auto mark = unterminated_quote(item, text)) return mark;
+    }
+  } else if (node.IsScalar() && node.Mark().pos >= 0 &&
+             static_cast<size_t>(node.Mark().pos) < text.size()) {
+    const size_t start = static_cast<size_t>(node.Mark().pos);
+    const char quote = text[start];
+    if (quote != '"' && quote != '\'') return std::nullopt;
+    for (size_t i = start + 1; i < text.size(); ++i) {
+      if (quote == '"' && text[i] == '\\') {
+        ++i;
+      } else if (text[i] == quote) {
+        if (quote == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+          ++i;
+        } else {
+          return std::nullopt;
+        }
+      }
+    }
+    return node.Mark();
+  }
+  return std::nullopt;
+}
+
 std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::string& file,
                                          Diagnostics& diag) {
   diag.set_source(text);
@@ -442,6 +475,10 @@ std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::str
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     diag.error(e.mark, "invalid YAML: " + e.msg);
+    return nullptr;
+  }
+  if (auto open = unterminated_quote(root, text)) {
+    diag.error(*open, "invalid YAML: a quoted string is not closed before the end of the file");
     return nullptr;
   }
   if (!root.IsMap()) {

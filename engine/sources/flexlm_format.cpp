@@ -121,6 +121,10 @@ bool parse_body(std::string_view s, Body& body, std::string& error) {
     }
   }
   if (body.user.empty() && verbose.size() > 1) body.user = verbose[1];
+  if (body.user.empty()) {  // every license line of lmgrd names who: `user@host`
+    error = "flexlm: missing user@host";
+    return false;
+  }
   // Top-level parenthesised groups: `(3 licenses)`, `(INACTIVE)`, `(denial text (-4,342))`.
   for (size_t open = s.find('('); open != std::string_view::npos; open = s.find('(')) {
     int depth = 0;

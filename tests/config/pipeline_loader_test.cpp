@@ -379,3 +379,16 @@ TEST_CASE("a bad expression is pointed at through YAML's folding, escapes and in
     CHECK_THAT(errors[0], StartsWith("p.yaml:" + at + ": error: `f`: bad expression"));
   }
 }
+
+TEST_CASE("a quoted string never closed is invalid YAML, not a value running to the end",
+          "[config][spec-3]") {
+  auto name = pipeline_errors("name: \"a\nsources: {e: {type: stdin}}\n");
+  REQUIRE(name.size() == 1);
+  CHECK_THAT(name[0], StartsWith("p.yaml:1:7: error: invalid YAML: a quoted string is not closed"));
+  auto input = pipeline_errors(
+      "name: x\nsources: {e: {type: stdin}}\nsinks:\n  o:\n    type: stdout\n    input: 'e\n");
+  REQUIRE(input.size() == 1);
+  CHECK_THAT(input[0], StartsWith("p.yaml:6:12: error: invalid YAML"));
+  // Escaped and doubled quotes do not close them.
+  CHECK(pipeline_errors("name: \"a\\\"b\"\nsources: {'it''s': {type: stdin}}\n").empty());
+}

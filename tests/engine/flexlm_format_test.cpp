@@ -346,3 +346,15 @@ TEST_CASE("flexlm: an event the parser rejects is a dead letter with its log lin
   REQUIRE(dead.size() == 1);
   CHECK_THAT(dead[0], Contains("\"line\":4,") && Contains("out of range"));
 }
+
+TEST_CASE("flexlm: a license line without user@host is a dead letter", "[flexlm][spec-1]") {
+  const std::string log =
+      " 9:00:00 (lmgrd) TIMESTAMP 11/27/2026\n"
+      " 9:05:00 (MLM) OUT: \"MATLAB\" \n"
+      " 9:06:00 (MLM) OUT: \"MATLAB\" jdoe@ws01  \n";
+  Translated t = translate_log(log, log_format("flexlm", "s1"));
+  CHECK(t.events.size() == 1);
+  REQUIRE(t.dead_letters.size() == 1);
+  CHECK(t.dead_letters[0].line == 2);
+  CHECK(t.dead_letters[0].error == "flexlm: missing user@host in `OUT:` line");
+}
