@@ -106,7 +106,8 @@ std::unique_ptr<Operator> make_route(NodeConfig& config) {
   } else {
     for (const auto& entry : routes) {
       std::string name = entry.first.Scalar();
-      if (name == "unmatched" || name.find('.') != std::string::npos) {
+      // `out` too: SPEC §5 "a route has no `out` port", so `input: lanes` is always an error.
+      if (name == "unmatched" || name == "out" || name.find('.') != std::string::npos) {
         config.diag().error(entry.first.Mark(), "`" + config.id() + "`: route name `" + name +
                                                     "` is reserved or contains '.'");
       }

@@ -392,3 +392,16 @@ TEST_CASE("a quoted string never closed is invalid YAML, not a value running to 
   // Escaped and doubled quotes do not close them.
   CHECK(pipeline_errors("name: \"a\\\"b\"\nsources: {'it''s': {type: stdin}}\n").empty());
 }
+
+TEST_CASE("a route cannot be named out or unmatched (SPEC §5: a route has no out port)",
+          "[config][route][spec-5]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  lanes: {type: route, input: e, routes: {out: 'true', unmatched: 'true', a.b: 'true'}}\n");
+  REQUIRE(errors.size() == 3);
+  CHECK_THAT(errors[0], Contains("route name `out` is reserved"));
+  CHECK_THAT(errors[1], Contains("route name `unmatched` is reserved"));
+  CHECK_THAT(errors[2], Contains("route name `a.b` is reserved or contains '.'"));
+}
