@@ -469,15 +469,20 @@ std::optional<YAML::Mark> unterminated_quote(const YAML::Node& node, const std::
 
 std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::string& file,
                                          Diagnostics& diag) {
-  diag.set_source(text);
+  // yaml-cpp skips a UTF-8 byte-order mark without counting it in its marks' positions, which
+  // index `text` (expression columns): it goes first.
+  const std::string_view kBom = "\xEF\xBB\xBF";
+  const std::string unmarked(text.compare(0, kBom.size(), kBom) == 0 ? text.substr(kBom.size())
+                                                                     : text);
+  diag.set_source(unmarked);
   YAML::Node root;
   try {
-    root = YAML::Load(text);
+    root = YAML::Load(unmarked);
   } catch (const YAML::Exception& e) {
     diag.error(e.mark, "invalid YAML: " + e.msg);
     return nullptr;
   }
-  if (auto open = unterminated_quote(root, text)) {
+  if (auto open = unterminated_quote(root, unmarked)) {
     diag.error(*open, "invalid YAML: a quoted string is not closed before the end of the file");
     return nullptr;
   }

@@ -1,6 +1,7 @@
 // Dead-letter file: SPEC §1.
 #include "engine/dead_letter.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -121,7 +122,10 @@ Status DeadLetterWriter::resume_at(uint64_t size) {
 
 Status DeadLetterWriter::start_fresh() {
   std::lock_guard lock(mutex_);
-  if (::truncate(path_.c_str(), 0) != 0 && errno != ENOENT) {
+  // Only a regular file: /dev/null, a FIFO or a terminal cannot be truncated, nor need to be.
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return Status::ok();
+  if (::truncate(path_.c_str(), 0) != 0) {
     return Status::error("cannot truncate dead-letter file " + path_ + ": " + std::strerror(errno));
   }
   return Status::ok();

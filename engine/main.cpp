@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <cerrno>
 #include <limits>
 #include <charconv>
 #include <cstdio>
@@ -36,12 +37,14 @@ std::atomic<bool> g_stop{false};
 // would, which checkpoints make safe (SPEC §7): for a stop that waits on a long end-of-input
 // flush or a dead webhook's retries.
 extern "C" void on_stop_signal(int) {
+  const int saved_errno = errno;  // of the code the signal interrupted
   g_stop.store(true);
   ::signal(SIGINT, SIG_DFL);
   ::signal(SIGTERM, SIG_DFL);
   constexpr char kMessage[] = "licflow: stopping cleanly; a second signal stops at once\n";
   const ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
   (void)written;
+  errno = saved_errno;
 }
 
 std::unique_ptr<Plan> load_or_report(const std::string& path) {

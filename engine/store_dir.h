@@ -11,9 +11,10 @@
 
 namespace licflow {
 
-// When `path` does not exist (or is an empty directory), runs `create` on `path`.creating —
+// When `path` does not exist (or is an empty directory), runs `create` on `path`.creating-PID —
 // which opens a new database there, writes its format marker and closes it — then renames it
-// to `path`. A `path`.creating left by a kill during an earlier creation is ours and is removed.
+// to `path`. Such directories of processes that are gone (a kill during an earlier creation)
+// are ours and are removed.
 Status create_store_dir(const std::string& path,
                         const std::function<Status(const std::string& dir)>& create);
 

@@ -152,8 +152,10 @@ class TimeOrderedOperator : public Operator {
   std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
   std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance
   std::vector<std::vector<uint32_t>> pending_step_;    // per port, with pending_order_
-  // The step of the current input batch's processing (Batch::emit_step): every partition walks
-  // the whole batch and meets the same late records, so they number steps alike.
+  // The step of the current input batch's processing (Batch::emit_step): 0 until its first
+  // late record, which is step 1 (processed at once), then 2 until the next late record, and so
+  // on; what timers and released records emit takes the current step. Every partition walks the
+  // whole batch and meets the same late records, so they number steps alike.
   uint32_t step_ = 0;
   bool partition_ = false;  // see run_as_partition()
   EmitOrder order_;

@@ -7,10 +7,11 @@
 // - The number of partitions is fixed, not the thread count: checkpoints and output do not
 //   depend on --threads. A record lacking a key field goes to partition 0, which counts it.
 // - Output: per port, one batch: the instances' records merged by (the watermark each record
-//   carries, ts) (ties in partition order, each instance's own order kept, so a key's records
-//   keep theirs), with the new watermark,
-//   which only now may leave: no record is ever behind a watermark sent before it. Across
-//   keys, records of equal ts come in partition order, then first-seen order. An instance with a very long output (a watermark firing millions of
+//   carries, the step of the batch that emitted it — a late record is a step of its own — ts,
+//   EmitOrder) (ties in partition order, each instance's own order kept, so a key's records
+//   keep theirs), with the new watermark, which only now may leave: no record is ever behind a
+//   watermark sent before it. Across keys, records of equal ts come in arrival order, windows
+//   closing together in first-seen order. An instance with a very long output (a watermark firing millions of
 //   windows) sends it along the way, under a lock, rather than hold it; the order across
 //   partitions of such an output then varies from run to run (SPEC leaves it open).
 // - Checkpoints: the partitions' states in order, each streamed.

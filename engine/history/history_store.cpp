@@ -385,6 +385,11 @@ Status HistoryStore::scan(
       it->Next();
       continue;
     }
+    // (A TS below 04… would sort among the tags: read on. No time of years 0000–9999 is.)
+    if (static_cast<unsigned char>(key[key.size() - kTailBytes]) <= 0x03) {
+      it->Next();
+      continue;
+    }
     target.assign(key.substr(0, key.size() - kTailBytes));
     if (ts < from) {
       append_ts(target, from);

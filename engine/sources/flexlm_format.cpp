@@ -121,7 +121,7 @@ bool parse_body(std::string_view s, Body& body, std::string& error) {
     }
   }
   if (body.user.empty() && verbose.size() > 1) body.user = verbose[1];
-  if (body.user.empty()) {  // every license line of lmgrd names who: `user@host`
+  if (body.user.empty() && body.host.empty()) {  // lmgrd names who: `user@host`, `@host`, `user`
     error = "flexlm: missing user@host";
     return false;
   }

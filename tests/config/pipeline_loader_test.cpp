@@ -391,6 +391,14 @@ TEST_CASE("a quoted string never closed is invalid YAML, not a value running to 
   CHECK_THAT(input[0], StartsWith("p.yaml:6:12: error: invalid YAML"));
   // Escaped and doubled quotes do not close them.
   CHECK(pipeline_errors("name: \"a\\\"b\"\nsources: {'it''s': {type: stdin}}\n").empty());
+  // A UTF-8 byte-order mark shifts nothing.
+  CHECK(pipeline_errors("\xEF\xBB\xBFname: x\nsources: {e: {type: stdin}}\nsinks: {o: "
+                        "{type: stdout, input: [\"e\", e]}}\n")
+            .empty());
+  auto bom = pipeline_errors("\xEF\xBB\xBFname: x\nsources: {e: {type: stdin}}\noperators:\n"
+                             "  f: {type: filter, input: e, where: \"a == 1 )\"}\n");
+  REQUIRE(bom.size() == 1);
+  CHECK_THAT(bom[0], StartsWith("p.yaml:4:46: error: `f`: bad expression"));
 }
 
 TEST_CASE("a route cannot be named out or unmatched (SPEC §5: a route has no out port)",

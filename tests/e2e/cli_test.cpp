@@ -133,6 +133,12 @@ TEST_CASE("a run starts its dead-letter file over, also when it has no dead lett
   REQUIRE(run_command(kLicflow + " run " + p + " --input " + dir.file("good.jsonl")).exit_code ==
           0);
   CHECK(read_lines(dir.file("dead.jsonl")).empty());
+  // A dead-letter path that is no regular file (here /dev/null) is not truncated, and no error.
+  write_file(dir.file("null.yaml"),
+             "name: n\ndead_letter: {path: /dev/null}\nsources:\n  events: {type: file, path: " +
+                 dir.file("bad.jsonl") + "}\nsinks:\n  out: {type: file, path: " +
+                 dir.file("o.jsonl") + ", input: events}\n");
+  CHECK(run_command(kLicflow + " run " + dir.file("null.yaml")).exit_code == 0);
 }
 
 TEST_CASE("run gives the same output with --threads 1 and --threads 2", "[cli][spec-8]") {

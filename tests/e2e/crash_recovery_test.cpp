@@ -405,6 +405,8 @@ TEST_CASE("a second SIGTERM stops at once a clean stop that waits (a dead webhoo
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGTERM);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  int status_now = 0;
+  REQUIRE(::waitpid(pid, &status_now, WNOHANG) == 0);  // the first signal did not end it
   const auto second = std::chrono::steady_clock::now();
   ::kill(pid, SIGTERM);
   const int status = wait_exit(pid);

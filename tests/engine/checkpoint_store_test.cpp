@@ -153,12 +153,12 @@ TEST_CASE("a damaged or missing state chunk is refused when read", "[checkpoint]
 TEST_CASE("a store's creation killed half-way leaves nothing that blocks the next run",
           "[checkpoint][spec-7]") {
   // SPEC §7: kill -9 at any moment. RocksDB writes a new database's files one by one; a store is
-  // created aside and renamed into place, so what a kill leaves is `checkpoints.creating`.
+  // created aside and renamed into place, so what a kill leaves is `checkpoints.creating-PID`.
   TempDir dir;
   const std::string state = dir.path().string();
-  std::filesystem::create_directories(state + "/checkpoints.creating");
-  write_file(state + "/checkpoints.creating/LOG", "half a creation");
-  write_file(state + "/checkpoints.creating/MANIFEST-000001", "");
+  std::filesystem::create_directories(state + "/checkpoints.creating-999999999");
+  write_file(state + "/checkpoints.creating-999999999/LOG", "half a creation");
+  write_file(state + "/checkpoints.creating-999999999/MANIFEST-000001", "");
   std::filesystem::create_directories(state + "/history");  // empty: created, nothing more
   {
     auto store = CheckpointStore::open(state);
@@ -166,7 +166,7 @@ TEST_CASE("a store's creation killed half-way leaves nothing that blocks the nex
     REQUIRE(store.is_ok());
     save(*store.value(), 1, 3, 'a', "small");
   }
-  CHECK_FALSE(std::filesystem::exists(state + "/checkpoints.creating"));
+  CHECK_FALSE(std::filesystem::exists(state + "/checkpoints.creating-999999999"));
   auto reopened = CheckpointStore::open(state);
   REQUIRE(reopened.is_ok());
   auto loaded = reopened.value()->load();
@@ -174,9 +174,9 @@ TEST_CASE("a store's creation killed half-way leaves nothing that blocks the nex
   REQUIRE(loaded.value().has_value());
   CHECK(loaded.value()->number == 1);
   // The same for the history store, and an empty directory is no obstacle either.
-  std::filesystem::create_directories(state + "/history.creating/archive");
+  std::filesystem::create_directories(state + "/history.creating-999999999/archive");
   auto history = HistoryStore::open(state, HistoryStore::Mode::kWrite);
   INFO(history.status().message());
   CHECK(history.is_ok());
-  CHECK_FALSE(std::filesystem::exists(state + "/history.creating"));
+  CHECK_FALSE(std::filesystem::exists(state + "/history.creating-999999999"));
 }

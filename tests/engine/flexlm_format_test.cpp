@@ -347,13 +347,16 @@ TEST_CASE("flexlm: an event the parser rejects is a dead letter with its log lin
   CHECK_THAT(dead[0], Contains("\"line\":4,") && Contains("out of range"));
 }
 
-TEST_CASE("flexlm: a license line without user@host is a dead letter", "[flexlm][spec-1]") {
+TEST_CASE("flexlm: a license line without user or host is a dead letter", "[flexlm][spec-1]") {
   const std::string log =
       " 9:00:00 (lmgrd) TIMESTAMP 11/27/2026\n"
       " 9:05:00 (MLM) OUT: \"MATLAB\" \n"
-      " 9:06:00 (MLM) OUT: \"MATLAB\" jdoe@ws01  \n";
+      " 9:06:00 (MLM) OUT: \"MATLAB\" jdoe@ws01  \n"
+      " 9:07:00 (MLM) OUT: \"MATLAB\" @ws02  \n";  // a host alone names who too
   Translated t = translate_log(log, log_format("flexlm", "s1"));
-  CHECK(t.events.size() == 1);
+  REQUIRE(t.events.size() == 2);
+  CHECK(t.events[1] ==
+        R"({"ts":1795770420000,"type":"checkout","server":"s1","feature":"MATLAB","host":"ws02"})");
   REQUIRE(t.dead_letters.size() == 1);
   CHECK(t.dead_letters[0].line == 2);
   CHECK(t.dead_letters[0].error == "flexlm: missing user@host in `OUT:` line");
