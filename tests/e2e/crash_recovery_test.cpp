@@ -29,6 +29,19 @@ const std::string kLicflow = LICFLOW_BINARY;
 // bench/pipelines/crash.yaml: every kind of operator state, one sink per stream.
 const std::string kPipeline = std::string(LICFLOW_SOURCE_DIR) + "/bench/pipelines/crash.yaml";
 
+// Starts `licflow run PIPELINE` in `dir`, stderr to /dev/null; returns its pid.
+pid_t start_licflow(const std::string& dir, const char* pipeline) {
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    if (::chdir(dir.c_str()) != 0) ::_exit(120);
+    std::FILE* null = std::freopen("/dev/null", "w", stderr);
+    (void)null;
+    ::execl(kLicflow.c_str(), kLicflow.c_str(), "run", pipeline, static_cast<char*>(nullptr));
+    ::_exit(121);
+  }
+  return pid;
+}
+
 // Starts `licflow run crash.yaml` in `dir`; returns its pid.
 pid_t start_run(const std::string& dir) {
   pid_t pid = ::fork();
@@ -294,14 +307,7 @@ TEST_CASE("a clean stop (SIGTERM) in the middle of a file neither cuts a line no
              "name: p\nstate: {dir: ./state}\ndead_letter: {path: dead.jsonl}\n"
              "sources:\n  events: {type: file, path: in.jsonl}\n"
              "sinks:\n  out: {type: file, path: out.jsonl, input: events}\n");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::chdir(dir.path().c_str()) != 0) ::_exit(120);
-    std::FILE* null = std::freopen("/dev/null", "w", stderr);
-    (void)null;
-    ::execl(kLicflow.c_str(), kLicflow.c_str(), "run", "p.yaml", static_cast<char*>(nullptr));
-    ::_exit(121);
-  }
+  pid_t pid = start_licflow(dir.path().string(), "p.yaml");
   // Once output appears, the node is past start-up and reading the file.
   std::error_code ec;
   while (std::filesystem::file_size(dir.file("out.jsonl"), ec) == 0 || ec) {
@@ -393,14 +399,7 @@ TEST_CASE("a second SIGTERM stops at once a clean stop that waits (a dead webhoo
              "sources:\n  events: {type: file, path: in.jsonl}\n"
              "sinks:\n  hook: {type: webhook, url: \"http://127.0.0.1:" +
                  std::to_string(free_port()) + "/x\", input: events}\n");
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::chdir(dir.path().c_str()) != 0) ::_exit(120);
-    std::FILE* null = std::freopen("/dev/null", "w", stderr);
-    (void)null;
-    ::execl(kLicflow.c_str(), kLicflow.c_str(), "run", "p.yaml", static_cast<char*>(nullptr));
-    ::_exit(121);
-  }
+  pid_t pid = start_licflow(dir.path().string(), "p.yaml");
   // The webhook retries for many seconds; the first signal asks for a clean stop, which waits.
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(pid, SIGTERM);
