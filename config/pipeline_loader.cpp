@@ -292,8 +292,9 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
       make_with(t);
       if (t) d.node.sink = t->make(config);
     }
-    if (known) check_keys(spec, keys, std::string(noun) + " " + quoted(d.node.id), diag);
-    if (!known) {
+    if (known) {
+      check_keys(spec, keys, std::string(noun) + " " + quoted(d.node.id), diag);
+    } else {
       diag.error(type.Mark(), "unknown " + std::string(noun) + " type " + quoted(d.node.type) +
                                   did_you_mean(d.node.type, valid) + "; valid: " + join(valid));
     }
@@ -434,6 +435,8 @@ size_t Plan::source_count() const {
   }));
 }
 
+namespace {
+
 // yaml-cpp 0.7 takes a quoted scalar that is never closed to run to the end of the file, and
 // the pipeline then fails for some later reason (or not at all): find such a scalar.
 std::optional<YAML::Mark> unterminated_quote(const YAML::Node& node, const std::string& text) {
@@ -466,6 +469,8 @@ std::optional<YAML::Mark> unterminated_quote(const YAML::Node& node, const std::
   }
   return std::nullopt;
 }
+
+}  // namespace
 
 std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::string& file,
                                          Diagnostics& diag) {
