@@ -9,10 +9,10 @@
 
 #include <atomic>
 #include <cerrno>
-#include <limits>
 #include <charconv>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <thread>
 
 #include "config/duration.h"

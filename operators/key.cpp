@@ -34,12 +34,23 @@ const Value* key_value(const Record& record, FieldId id, Value& ts_value) {
   return &ts_value;
 }
 
-// A double with an integral value in int64's range is keyed as that integer: 1 and 1.0 (and 0
-// and -0.0) are one key, as SPEC §4's `==` makes them equal (and as a Python dict keys them).
-std::optional<int64_t> integral_value(double d) {
+// The kind a key value is keyed by, with `as_int` set when that is an integer. A double with an
+// integral value in int64's range is keyed as that integer: 1 and 1.0 (and 0 and -0.0) are one
+// key, as SPEC §4's `==` makes them equal (and as a Python dict keys them).
+ValueKind key_kind(const Value& v, int64_t& as_int) {
   constexpr double kTwo63 = 9223372036854775808.0;
-  if (d >= -kTwo63 && d < kTwo63 && d == std::trunc(d)) return static_cast<int64_t>(d);
-  return std::nullopt;
+  if (v.is_int()) {
+    as_int = v.as_int();
+    return ValueKind::kInt;
+  }
+  if (v.is_double()) {
+    const double d = v.as_double();
+    if (d >= -kTwo63 && d < kTwo63 && d == std::trunc(d)) {
+      as_int = static_cast<int64_t>(d);
+      return ValueKind::kInt;
+    }
+  }
+  return v.kind();
 }
 
 }  // namespace
@@ -54,10 +65,8 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
     Value ts_value;
     const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return std::nullopt;
-    std::optional<int64_t> as_int;
-    if (v->is_double()) as_int = integral_value(v->as_double());
-    const ValueKind kind = as_int ? ValueKind::kInt : v->kind();
-    if (v->is_int()) as_int = v->as_int();
+    int64_t as_int = 0;
+    const ValueKind kind = key_kind(*v, as_int);
     // Seeded with the kind and the fields before: as encode(), distinct kinds never collide.
     const uint64_t seed = h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull;
     switch (kind) {
@@ -70,7 +79,7 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
         break;
       }
       case ValueKind::kInt: {
-        const int64_t i = *as_int;
+        const int64_t i = as_int;
         h = XXH3_64bits_withSeed(&i, sizeof i, seed);
         break;
       }
@@ -99,10 +108,8 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
     Value ts_value;
     const Value* v = key_value(record, id, ts_value);
     if (v == nullptr) return false;
-    std::optional<int64_t> as_int;
-    if (v->is_double()) as_int = integral_value(v->as_double());
-    const ValueKind kind = as_int ? ValueKind::kInt : v->kind();
-    if (v->is_int()) as_int = v->as_int();
+    int64_t as_int = 0;
+    const ValueKind kind = key_kind(*v, as_int);
     // Kind tag + fixed-width or length-prefixed bytes: distinct values never collide.
     out.push_back(static_cast<char>(kind));
     switch (kind) {
@@ -112,7 +119,7 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
         out.push_back(v->as_bool() ? '1' : '0');
         break;
       case ValueKind::kInt: {
-        const int64_t i = *as_int;
+        const int64_t i = as_int;
         out.append(reinterpret_cast<const char*>(&i), sizeof i);
         break;
       }
