@@ -44,6 +44,8 @@ class IngestQueue {
       auto marker = std::make_unique<RawChunk>();
       marker->source = chunk->source;
       marker->watermark_only = true;
+      // What the marker's watermark releases downstream counts its latency from this chunk.
+      marker->ingest_ns = chunk->ingest_ns;
       marker->express_max_ts = express_runner_(std::move(chunk));
       queue_.enqueue(std::move(marker));
       return;

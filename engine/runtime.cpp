@@ -859,9 +859,12 @@ class Runner {
 
   // End of input: operators flush in topological order, each after its inputs flushed.
   void finish_operators() {
+    // What end of input releases (windows still open, held records) counts in the sinks'
+    // latency from now, when the input was known to have ended.
+    const int64_t end_of_input_ns = steady_now_ns();
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       if (!plan_.nodes[i].op) continue;
-      NodeEmitter emitter(*this, i);
+      NodeEmitter emitter(*this, i, end_of_input_ns);
       emitter.drain_as_it_goes();
       plan_.nodes[i].op->finish(emitter);
       graph_->wait_for_all();
@@ -1085,7 +1088,8 @@ class Runner {
     render_webhook_metrics(text);
     text.family("licflow_sink_latency_seconds", "histogram",
                 "Per record: from its input chunk entering the ingest queue to its write by the sink. "
-                "Records an operator held (windows, alerts) count from the chunk that released them.");
+                "Records an operator held (windows, alerts) count from the chunk that released them, "
+                "or from the end of input.");
     for_kind(NodeKind::kSink, [&](const PlanNode& n, const NodeRuntime& rt) {
       rt.latency.write(text, "licflow_sink_latency_seconds", {{"sink", n.id}});
     });

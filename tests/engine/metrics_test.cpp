@@ -246,3 +246,30 @@ TEST_CASE("late records are counted per operator, in the metrics and on the summ
   CHECK(m["licflow_operator_records_out_total{operator=\"hourly\",port=\"late\"}"] == 1);
   CHECK(r.err.find("late 2") != std::string::npos);
 }
+
+TEST_CASE("every record a sink writes is in its latency histogram: held, trickled, flushed",
+          "[metrics][cli][express]") {
+  // A live trickle on stdin runs as express chunks; what license_state holds is released by the
+  // watermark marker behind each one, and the window's last output by the end of input.
+  TempDir dir;
+  write_file(dir.file("p.yaml"),
+             "name: l\nsources:\n  ev: {type: stdin}\n"
+             "operators:\n  ls: {type: license_state, input: ev}\n"
+             "  w: {type: window, input: ev, size: 1m, aggregates: {n: count()}}\n"
+             "sinks:\n  direct: {type: file, path: " + dir.file("a.jsonl") + ", input: ev}\n"
+             "  held: {type: file, path: " + dir.file("b.jsonl") + ", input: ls}\n"
+             "  windows: {type: file, path: " + dir.file("c.jsonl") + ", input: w}\n");
+  auto r = run_command(
+      "(echo '{\"ts\":1000,\"type\":\"denied\",\"feature\":\"A\"}'; sleep 0.3; "
+      "echo '{\"ts\":61000,\"type\":\"denied\",\"feature\":\"A\"}'; sleep 0.3; "
+      "echo '{\"ts\":62000,\"type\":\"denied\",\"feature\":\"A\"}') | " +
+      std::string(LICFLOW_BINARY) + " run " + dir.file("p.yaml") + " --metrics-file " +
+      dir.file("final.prom"));
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto m = parse_prometheus(read_file(dir.file("final.prom")));
+  CHECK(m["licflow_sink_latency_seconds_count{sink=\"direct\"}"] == 3);
+  CHECK(m["licflow_sink_latency_seconds_count{sink=\"held\"}"] == 3);
+  CHECK(read_lines(dir.file("c.jsonl")).size() == 2);
+  CHECK(m["licflow_sink_latency_seconds_count{sink=\"windows\"}"] == 2);
+}
