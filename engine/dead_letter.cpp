@@ -77,7 +77,20 @@ Status DeadLetterWriter::write_record(std::string_view sink, std::string_view er
   buffer_ += ",\"record\":";
   buffer_ += record_json;
   buffer_ += "}\n";
-  return write_buffer_locked();
+  RETURN_IF_ERROR(write_buffer_locked());
+  return flush_locked();
+}
+
+Status DeadLetterWriter::flush() {
+  std::lock_guard lock(mutex_);
+  return flush_locked();
+}
+
+Status DeadLetterWriter::flush_locked() {
+  if (file_ != nullptr && std::fflush(file_) != 0) {
+    return Status::error("write to dead-letter file " + path_ + " failed: " + std::strerror(errno));
+  }
+  return Status::ok();
 }
 
 Status DeadLetterWriter::write_buffer_locked() {

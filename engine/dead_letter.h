@@ -29,6 +29,9 @@ class DeadLetterWriter {
   Status write(std::string_view source, const DeadLetter& letter);
   // `record_json` is the record as one JSON object (the sink's own output, so valid JSON).
   Status write_record(std::string_view sink, std::string_view error, std::string_view record_json);
+  // Hands what was written to the OS, so that a live node's dead letters show up as they come
+  // (write() buffers a chunk's; write_record() flushes each).
+  Status flush();
   Status close();
   // Checkpoints (SPEC §7): makes what was written durable and returns the file's size.
   Result<uint64_t> checkpoint();
@@ -49,6 +52,7 @@ class DeadLetterWriter {
 
   // REQUIRES: mutex_ is held. Writes buffer_, opening the file first if needed.
   Status write_buffer_locked();
+  Status flush_locked();
 };
 
 // `raw` cut to at most 512 bytes and made valid UTF-8 (invalid bytes become U+FFFD), so the

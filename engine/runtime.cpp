@@ -644,6 +644,7 @@ class Runner {
     for (const DeadLetter& d : parsed.dead_letters) {
       record_sink_status(dead_letters_.write(id, d));
     }
+    if (!parsed.dead_letters.empty()) record_sink_status(dead_letters_.flush());
     dead_letter_count_.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     NodeRuntime& rt = *runtime_[source];
     rt.dead_letters.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);

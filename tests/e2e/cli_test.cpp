@@ -141,6 +141,18 @@ TEST_CASE("a run starts its dead-letter file over, also when it has no dead lett
   CHECK(run_command(kLicflow + " run " + dir.file("null.yaml")).exit_code == 0);
 }
 
+TEST_CASE("a live node's dead letters are in the file while it runs", "[cli][dead-letter]") {
+  TempDir dir;
+  const std::string p = pipeline_file(dir);
+  // The writer of stdin looks at the dead-letter file before it ends the input.
+  auto r = run_command("(echo 'not json'; sleep 0.8; cat " + dir.file("dead.jsonl") + " > " +
+                       dir.file("seen.txt") + "; echo '{\"ts\":1,\"type\":\"metric\"}') | " +
+                       kLicflow + " run " + p + " --input -");
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  CHECK(read_lines(dir.file("seen.txt")).size() == 1);
+}
+
 TEST_CASE("run gives the same output with --threads 1 and --threads 2", "[cli][spec-8]") {
   TempDir dir;
   REQUIRE(run_command(kLicflow + " generate --users 80 --days 3 --faults --out-of-order 30s > " +
