@@ -12,7 +12,8 @@
 // - ewma: `min_samples` counts the values seen before the current one (SPEC's n), so with the
 //   default 10 the 11th value is the first scored. `expected` is the mean before the update.
 // - seasonal: a period's index is floor(ts / period) and the slot is (ts floor-mod period) div
-//   bucket, so negative timestamps fall into the same slots as positive ones. "Earlier" values
+//   bucket, so negative timestamps fall into the same slots as positive ones; a period that is
+//   not a multiple of the bucket ends in a shorter slot. "Earlier" values
 //   are those of earlier period indexes that have a value in the slot (a period with no value
 //   there contributes nothing, and the last `history` contributing periods are used however far
 //   back they are). A value in the record's own period is not history: a later value in the same
@@ -340,11 +341,6 @@ std::unique_ptr<Operator> make_anomaly(NodeConfig& config) {
   if (allowed(config, "history", for_seasonal, method)) {
     history =
         config.has("history") ? config.get_int("history", 1, false) : std::optional<int64_t>(4);
-  }
-  if (period && bucket && *period % *bucket != 0) {
-    config.error("bucket", "`" + id + "`: `period` (" + format_duration(*period) +
-                               ") must be a multiple of `bucket` (" + format_duration(*bucket) +
-                               ")");
   }
   if (seasonal && min_samples && history && *min_samples > *history) {
     config.error("min_samples", "`" + id + "`: `min_samples` (" + std::to_string(*min_samples) +

@@ -375,6 +375,7 @@ class LicenseState final : public TimeOrderedOperator {
     if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
       if (s.by_handle.count(h->as_string()) > 0) {
         ++duplicates_;
+        count_dropped(1);  // the run summary's "skipped", licflow_operator_dropped_records_total
         return;
       }
       c.handle = h->as_string();
@@ -449,6 +450,7 @@ class LicenseState final : public TimeOrderedOperator {
     }
     if (!target) {
       ++unmatched_;
+      count_dropped(1);
       return std::nullopt;
     }
     const Value* reason = r.find(field::kReason);

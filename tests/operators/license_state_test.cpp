@@ -135,6 +135,7 @@ TEST_CASE("a checkout with an open handle is a duplicate: emitted, otherwise ign
   CHECK(in_use(h.records()) == std::vector<int64_t>{2, 2, 0, 1});
   REQUIRE(h.sessions().size() == 1);
   CHECK(get(h.sessions()[0], "count").as_int() == 2);
+  CHECK(h.op().dropped() == 1);  // counted: the run summary's "skipped"
 }
 
 TEST_CASE("a checkin without handle closes the oldest checkout of the same user and host",
@@ -151,6 +152,7 @@ TEST_CASE("a checkin without handle closes the oldest checkout of the same user 
   // 60 (+handle), 13, 7 (no host). The checkin with count 13 takes the 13 although 60 is older;
   // the host-less checkin matches the host-less checkout; the last checkin matches nothing.
   CHECK(in_use(h.records()) == std::vector<int64_t>{60, 73, 80, 67, 60, 0, 0});
+  CHECK(h.op().dropped() == 1);  // the unmatched checkin, counted
   REQUIRE(h.sessions().size() == 3);
   CHECK(get(h.sessions()[0], "count").as_int() == 13);
   CHECK(get(h.sessions()[1], "count").as_int() == 7);
@@ -166,6 +168,7 @@ TEST_CASE("a checkin with an unknown handle is unmatched even if the user holds 
 )");
   CHECK(in_use(h.records()) == std::vector<int64_t>{1, 1});
   CHECK(h.sessions().empty());
+  CHECK(h.op().dropped() == 1);
 }
 
 TEST_CASE("a checkin without count and no count match closes the oldest", "[license_state]") {
