@@ -8,12 +8,13 @@
 #include <limits>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <system_error>
 #include <utility>
 #include <vector>
+
+#include "config/regex.h"
 
 namespace licflow {
 namespace detail {
@@ -53,7 +54,7 @@ struct ExprNode {
   std::unique_ptr<const ExprNode> lhs;                 // unary operand or left side
   std::unique_ptr<const ExprNode> rhs;                 // right side
   std::vector<std::unique_ptr<const ExprNode>> items;  // kList
-  std::unique_ptr<const std::regex> regex;             // kMatch
+  std::unique_ptr<const Regex> regex;                  // kMatch
 };
 
 }  // namespace detail
@@ -490,27 +491,6 @@ Value arithmetic(NodeKind op, const Value& a, const Value& b) {
   }
 }
 
-// libstdc++'s default (backtracking) executor recurses once per input character, so a pattern
-// like '^a.*b' crashes on a 100 kB field; its __polynomial (Thompson NFA) executor does not and
-// cannot backtrack catastrophically. It gives the same match/no-match answer but rejects
-// back-references, so only those patterns use the default executor.
-std::unique_ptr<const std::regex> compile_regex(const std::string& pattern, std::string* error) {
-#if defined(__GLIBCXX__)
-  try {
-    return std::make_unique<const std::regex>(
-        pattern, std::regex::ECMAScript | std::regex_constants::__polynomial);
-  } catch (const std::regex_error&) {
-    // Back-reference or a genuinely invalid pattern: the plain compile below tells which.
-  }
-#endif
-  try {
-    return std::make_unique<const std::regex>(pattern, std::regex::ECMAScript);
-  } catch (const std::regex_error& e) {
-    *error = e.what();
-    return nullptr;
-  }
-}
-
 bool is_comparison(Tok t) {
   switch (t) {
     case Tok::kEq:
@@ -729,7 +709,7 @@ class Parser {
       return nullptr;
     }
     std::string message;
-    n->regex = compile_regex(t.value.as_string(), &message);
+    n->regex = Regex::compile(t.value.as_string(), &message);
     if (!n->regex) {
       fail(t.offset, "invalid regex: " + message);
       return nullptr;
@@ -974,13 +954,7 @@ bool eval_in(const ExprNode& lhs, const ExprNode& rhs, const Record& r) {
 bool eval_match(const ExprNode& n, const Record& r) {
   Value scratch;
   const Value& x = *eval_ref(*n.lhs, r, scratch);
-  if (!x.is_string()) return false;
-  try {
-    return std::regex_search(x.as_string(), *n.regex);
-  } catch (...) {
-    // std::regex reports pathological backtracking by throwing; evaluation must not fail.
-    return false;
-  }
+  return x.is_string() && n.regex->search(x.as_string());
 }
 
 bool eval_bool(const ExprNode& n, const Record& r) {

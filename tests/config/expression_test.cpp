@@ -486,6 +486,19 @@ TEST_CASE("regex =~ is an unanchored ECMAScript search", "[expression][spec-4]")
   check_bool("user + '@x' =~ '@x$'", true);  // the left side is an additive expression
 }
 
+TEST_CASE("regex =~ matches characters, not bytes", "[expression][spec-4]") {
+  check_bool("'José' =~ '^Jos.$'", true);  // `.` is one character (é is two bytes)
+  check_bool("'Josè' =~ '[é]'", false);     // a class of one character, not of its bytes
+  check_bool("'José' =~ '[é]'", true);
+  check_bool("'é' =~ '\\u00e9'", true);   // \u escapes name characters
+  check_bool("'日本語' =~ '^.{3}$'", true);
+  check_bool("'naïve' =~ 'a.v'", true);     // an ASCII pattern over non-ASCII text
+  check_bool("'abc' =~ '^[^é]+$'", true);   // a non-ASCII pattern over ASCII text
+  Record r;
+  r.set(intern_field("s"), Value(std::string(100000, 'a') + "é"));
+  CHECK(eval("s =~ '^a.*é$'", r) == Value(true));  // long non-ASCII text neither crashes
+}
+
 TEST_CASE("regex search on a long field neither crashes nor errors", "[expression][spec-4]") {
   Record r;
   r.set(intern_field("s"), Value(std::string(200000, 'a')));

@@ -1,0 +1,102 @@
+#include "config/regex.h"
+
+#include <cstdint>
+#include <cstring>
+
+namespace licflow {
+namespace {
+
+bool is_ascii(std::string_view s) {
+  size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & 0x8080808080808080ull) != 0) return false;
+  }
+  for (; i < s.size(); ++i) {
+    if (static_cast<unsigned char>(s[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+// UTF-8 -> UTF-32. A byte that does not start a well-formed sequence becomes U+FFFD (events
+// arrive validated; this only keeps odd pipeline literals from going wrong silently).
+std::wstring to_wide(std::string_view s) {
+  std::wstring out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size();) {
+    const auto lead = static_cast<unsigned char>(s[i]);
+    uint32_t c = 0;  // the code point
+    size_t n = 0;    // and its length in bytes; 0: not a lead byte
+    if (lead < 0x80) {
+      c = lead, n = 1;
+    } else if (lead >= 0xC2 && lead < 0xE0) {
+      c = lead & 0x1F, n = 2;
+    } else if (lead >= 0xE0 && lead < 0xF0) {
+      c = lead & 0x0F, n = 3;
+    } else if (lead >= 0xF0 && lead < 0xF5) {
+      c = lead & 0x07, n = 4;
+    }
+    bool ok = n > 0 && i + n <= s.size();
+    for (size_t k = 1; ok && k < n; ++k) {
+      const auto cont = static_cast<unsigned char>(s[i + k]);
+      ok = (cont & 0xC0) == 0x80;
+      c = (c << 6) | (cont & 0x3F);
+    }
+    // Overlong forms and surrogates are not well formed.
+    if (ok && n == 3) ok = c >= 0x800 && (c < 0xD800 || c > 0xDFFF);
+    if (ok && n == 4) ok = c >= 0x10000 && c <= 0x10FFFF;
+    out.push_back(static_cast<wchar_t>(ok ? c : 0xFFFD));
+    i += ok ? n : 1;
+  }
+  return out;
+}
+
+// libstdc++'s default (backtracking) executor recurses once per input character, so a pattern
+// like '^a.*b' crashes on a 100 kB field; its __polynomial (Thompson NFA) executor does not and
+// cannot backtrack catastrophically. It gives the same match/no-match answer but rejects
+// back-references, so only those patterns use the default executor.
+template <typename Char>
+bool compile_into(std::basic_regex<Char>& re, const std::basic_string<Char>& pattern,
+                  std::string* error) {
+#if defined(__GLIBCXX__)
+  try {
+    re.assign(pattern, std::regex::ECMAScript | std::regex_constants::__polynomial);
+    return true;
+  } catch (const std::regex_error&) {
+    // Back-reference or a genuinely invalid pattern: the plain compile below tells which.
+  }
+#endif
+  try {
+    re.assign(pattern, std::regex::ECMAScript);
+    return true;
+  } catch (const std::regex_error& e) {
+    if (error != nullptr) *error = e.what();
+    return false;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<const Regex> Regex::compile(const std::string& pattern, std::string* error) {
+  std::unique_ptr<Regex> re(new Regex());
+  if (!compile_into(re->wide_, to_wide(pattern), error)) return nullptr;
+  re->ascii_pattern_ = is_ascii(pattern);
+  if (re->ascii_pattern_ && !compile_into(re->bytes_, pattern, error)) return nullptr;
+  return re;
+}
+
+bool Regex::search(std::string_view text) const {
+  try {
+    if (ascii_pattern_ && is_ascii(text)) {
+      return std::regex_search(text.begin(), text.end(), bytes_);
+    }
+    const std::wstring wide = to_wide(text);
+    return std::regex_search(wide, wide_);
+  } catch (...) {
+    // std::regex reports pathological backtracking by throwing; evaluation must not fail.
+    return false;
+  }
+}
+
+}  // namespace licflow
