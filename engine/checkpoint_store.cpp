@@ -14,7 +14,7 @@ namespace licflow {
 namespace {
 
 constexpr const char* kFormatKey = "format";
-constexpr const char* kFormat = "licflow-checkpoints-5";  // 5: 1 and 1.0 are one key
+constexpr const char* kFormat = "licflow-checkpoints-6";  // 6: exact small quantiles
 constexpr const char* kManifestKey = "manifest";
 constexpr size_t kChunkBytes = 4 << 20;
 

@@ -291,6 +291,11 @@ void QuantileSketch::add(double x) {
   if (count_ == 0 || x < min_) min_ = x;
   if (count_ == 0 || x > max_) max_ = x;
   ++count_;
+  if (count_ <= kExactValues) {
+    exact_.push_back(x);
+  } else if (!exact_.empty()) {
+    exact_ = std::vector<double>();
+  }
   // Below the smallest normal double, log() loses its meaning; such values count as zero.
   if (std::fabs(x) < std::numeric_limits<double>::min()) {
     ++zeros_;
@@ -329,6 +334,12 @@ double QuantileSketch::quantile(double q) const {
   double rank = q * static_cast<double>(count_ - 1);
   auto below = static_cast<uint64_t>(std::floor(rank));
   double weight = rank - static_cast<double>(below);
+  if (exact_.size() == count_) {
+    std::vector<double> sorted = exact_;
+    std::sort(sorted.begin(), sorted.end());
+    const double low = sorted[below];
+    return weight == 0 ? low : low + weight * (sorted[below + 1] - low);
+  }
   double low = value_at_rank(below);
   if (weight == 0) return low;
   return low + weight * (value_at_rank(below + 1) - low);
@@ -544,6 +555,8 @@ void QuantileSketch::save(StateWriter& out) const {
   out.u64(count_);
   out.f64(min_);
   out.f64(max_);
+  out.u64(exact_.size());
+  for (double x : exact_) out.f64(x);
 }
 
 void QuantileSketch::load(StateReader& in) {
@@ -553,6 +566,13 @@ void QuantileSketch::load(StateReader& in) {
   count_ = in.u64();
   min_ = in.f64();
   max_ = in.f64();
+  const uint64_t exact = in.u64();
+  if (exact != (count_ <= kExactValues ? count_ : 0)) {
+    in.fail();
+    return;
+  }
+  exact_.resize(exact);
+  for (double& x : exact_) x = in.f64();
   if (__builtin_add_overflow(total, negatives, &total) ||
       __builtin_add_overflow(total, zeros_, &total) || total != count_) {
     in.fail();
@@ -560,7 +580,8 @@ void QuantileSketch::load(StateReader& in) {
 }
 
 size_t QuantileSketch::heap_bytes() const {
-  return (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(uint64_t);
+  return (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(uint64_t) +
+         exact_.capacity() * sizeof(double);
 }
 
 void DistinctSet::save(StateWriter& out) const {

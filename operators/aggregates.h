@@ -76,6 +76,9 @@ struct Number {
 class QuantileSketch {
  public:
   static constexpr double kRelativeAccuracy = 0.005;
+  // Up to this many values the quantile is exact: a relative accuracy means nothing near zero,
+  // where values of both signs meet (the 0.25-quantile of -10, 10, 20 is 0).
+  static constexpr size_t kExactValues = 256;
 
   void add(double x);
   uint64_t count() const { return count_; }
@@ -98,6 +101,7 @@ class QuantileSketch {
   // The value of the element of 0-based rank `rank` in sorted order, within the accuracy.
   double value_at_rank(uint64_t rank) const;
 
+  std::vector<double> exact_;  // every value while there are at most kExactValues
   Store positive_;
   Store negative_;  // indexed by the magnitude of negative values
   uint64_t zeros_ = 0;
