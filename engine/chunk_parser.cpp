@@ -27,7 +27,6 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>
   const std::vector<uint64_t>& numbers = chunk.line_numbers;
   uint64_t line = chunk.first_line;
   std::string error;
-  parser.begin_lines(data, chunk.size);
   for (size_t pos = 0, k = 0; pos < chunk.size; ++line, ++k) {
     if (k < numbers.size()) line = numbers[k];
     const char* nl = static_cast<const char*>(std::memchr(data + pos, '\n', chunk.size - pos));
@@ -42,7 +41,7 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>
     }
     if (is_blank(data + start, len)) continue;
     records.emplace_back();
-    if (!parser.parse_line(start, len, capacity - start, records.back(), error, keep)) {
+    if (!parser.parse(data + start, len, capacity - start, records.back(), error, keep)) {
       records.pop_back();
       dead_letters.push_back({line, error, std::string(data + start, std::min<size_t>(len, 512))});
     }

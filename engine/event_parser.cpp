@@ -35,9 +35,6 @@ constexpr FieldId kNoField = ~FieldId{0};
 constexpr size_t kMaxCachedNames = 4096;    // bounds memory for streams of random field names
 constexpr size_t kMaxRetainedSlots = 4096;  // per-line scratch kept between lines
 constexpr size_t kMaxQuotedBytes = 64;      // of a user's value quoted in an error message
-// Stage 1 runs over about this many bytes of lines at a time (EventParser::parse_line); after a
-// stage-1 error, as many bytes of lines are parsed one by one.
-constexpr size_t kStreamWindowBytes = 32 * 1024;
 
 enum class EventType : uint8_t {
   kCheckout,
@@ -436,124 +433,7 @@ struct EventParser::Impl {
     fields->erase(fields->begin() + static_cast<std::ptrdiff_t>(out), fields->end());
   }
 
-  // What SPEC §1's rules are checked on once every field is read. The last occurrence of each
-  // key decides (duplicate keys: last one wins).
-  enum class TsState : uint8_t { kMissing, kOk, kBad };
-  struct LineFacts {
-    TsState ts_state = TsState::kMissing;
-    bool type_seen = false;
-    bool type_is_string = false;
-    std::string_view type_text;  // in the simdjson parser's string buffer
-    uint32_t bad_fields = 0;     // bit per known FieldId whose last value has the wrong type
-  };
-
   bool parse(const char* data, size_t len, size_t capacity, Record& out, std::string& error);
-  bool read_fields(od::object& obj, Record& out, LineFacts& facts, std::string& error);
-  bool check_rules(const LineFacts& facts, Record& out, std::string& error);
-
-  // Lines of one buffer (EventParser::parse_line). simdjson's stage 1 (finding the structure of
-  // the JSON) runs once over a window of lines (iterate_many) instead of once per line, and the
-  // fields of each document are read as parse() reads them. iterate_many splits documents on
-  // JSON structure, not on lines: a line missing its `}` swallows the next one. So a document
-  // counts only when it starts at its line's first byte and the next one starts at the first
-  // byte after that line that is not white space; anything else, and any error, and the line is
-  // parsed on its own, which also gives a bad line its exact reason. Since stage 1 refuses a
-  // string holding a line break, a stream without stage-1 error tokenizes every line as parse()
-  // would.
-  enum class Seek : uint8_t { kFound, kMissing, kBroken };
-  od::parser stream_parser;
-  od::document_stream stream;
-  od::document_stream::iterator next_doc;
-  bool streaming = false;
-  const char* lines = nullptr;
-  size_t lines_size = 0;
-  size_t stream_base = 0;     // offset in `lines` where `stream` starts
-  size_t stream_end = 0;      // and where it ends: after a line's '\n', or at the end of `lines`
-  size_t per_line_until = 0;  // lines starting before this offset are parsed one by one
-
-  void begin_lines(const char* data, size_t size) {
-    lines = data;
-    lines_size = size;
-    streaming = false;
-    per_line_until = 0;
-  }
-
-  // Starts a stream at `offset` over whole lines: about kStreamWindowBytes of them, or one longer
-  // line. Stage 1 runs over all of it at once (iterate_many's own batches could end inside a
-  // document longer than a batch, which simdjson 3.0.1 does not survive).
-  void start_stream(size_t offset) {
-    stream_base = offset;
-    stream_end = lines_size;
-    if (lines_size - offset > kStreamWindowBytes) {
-      const void* nl = ::memrchr(lines + offset, '\n', kStreamWindowBytes);
-      if (nl == nullptr) {
-        nl = std::memchr(lines + offset + kStreamWindowBytes, '\n',
-                         lines_size - offset - kStreamWindowBytes);
-      }
-      if (nl != nullptr) stream_end = static_cast<size_t>(static_cast<const char*>(nl) - lines) + 1;
-    }
-    // A batch of at least the window: one stage 1, and the parser's buffers are reused.
-    const size_t len = stream_end - offset;
-    const size_t batch = std::max(2 * kStreamWindowBytes, std::bit_ceil(len));
-    streaming = !stream_parser.iterate_many(lines + offset, len, batch).get(stream);
-    if (streaming) next_doc = stream.begin();
-  }
-
-  // Moves the stream to the document starting at offset `start`, past those before it.
-  Seek seek(size_t start) {
-    for (; next_doc != stream.end(); ++next_doc) {
-      if (next_doc.error()) return Seek::kBroken;
-      const size_t at = stream_base + next_doc.current_index();
-      if (at >= start) return at == start ? Seek::kFound : Seek::kMissing;
-    }
-    return Seek::kMissing;
-  }
-
-  // True when the stream's next document starts where the line ending at `line_end` is followed by
-  // something other than white space, or there is no next document and nothing follows: the
-  // document just read ended on its line, with only white space after it.
-  bool next_starts_after(size_t line_end) {
-    size_t q = line_end;
-    while (q < stream_end && is_json_space(lines[q])) ++q;
-    // At the end, a document stage 1 found incomplete (`{…}{` on the window's last line) was
-    // left out of the stream, not reported.
-    if (!(next_doc != stream.end())) return q == stream_end && stream.truncated_bytes() == 0;
-    return !next_doc.error() && stream_base + next_doc.current_index() == q;
-  }
-
-  // Parses the line at [offset, offset + len) from the stream; false when it cannot (the caller
-  // then parses it on its own).
-  bool parse_streamed(size_t offset, size_t len, Record& out, std::string& error) {
-    size_t start = offset;
-    while (start < offset + len && is_json_space(lines[start])) ++start;
-    if (start == offset + len || lines[start] != '{') return false;
-    Seek found = streaming ? seek(start) : Seek::kMissing;
-    if (found == Seek::kMissing && !(streaming && stream_base == offset)) {
-      start_stream(offset);
-      found = streaming ? seek(start) : Seek::kBroken;
-    }
-    if (found == Seek::kBroken) {  // a stage-1 error somewhere in the window: it goes line by line
-      streaming = false;
-      per_line_until = offset + kStreamWindowBytes;
-      return false;
-    }
-    if (found != Seek::kFound) return false;
-    out = Record();
-    begin_record(out);
-    od::document_reference doc;
-    od::object obj;
-    LineFacts facts;
-    if ((*next_doc).get(doc) || doc.get_object().get(obj) ||
-        !read_fields(obj, out, facts, error)) {
-      // Invalid JSON: simdjson cannot step past a document it failed inside, so the next line
-      // starts a new stream.
-      streaming = false;
-      return false;
-    }
-    const bool ok = check_rules(facts, out, error);
-    ++next_doc;
-    return ok && next_starts_after(offset + len);
-  }
 };
 
 namespace {
@@ -634,20 +514,15 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
         err == simdjson::INCORRECT_TYPE ? describe_non_object(doc, data + len) : invalid_json(err);
     return false;
   }
-  LineFacts facts;
-  if (!read_fields(obj, out, facts, error)) return false;
 
-  // Only one JSON value per line: `{…}{…}` or `{…}}` leave tokens behind the object.
-  const char* rest;
-  if (!doc.current_location().get(rest)) {
-    error = "invalid JSON: trailing content after the object";
-    return false;
-  }
-  return check_rules(facts, out, error);
-}
+  // Semantic state: the last occurrence of each key decides (duplicate keys: last one wins).
+  enum class TsState : uint8_t { kMissing, kOk, kBad };
+  TsState ts_state = TsState::kMissing;
+  bool type_seen = false;
+  bool type_is_string = false;
+  std::string_view type_text;
+  uint32_t bad_fields = 0;  // bit per known FieldId whose last value has the wrong type
 
-bool EventParser::Impl::read_fields(od::object& obj, Record& out, LineFacts& facts,
-                                    std::string& error) {
   Scalar sc;
   for (auto result : obj) {
     if (auto err = result.error()) {
@@ -681,44 +556,44 @@ bool EventParser::Impl::read_fields(od::object& obj, Record& out, LineFacts& fac
 
     using Kind = Scalar::Kind;
     if (id == field::kTs) {
-      facts.ts_state = TsState::kBad;
+      ts_state = TsState::kBad;
       if (sc.kind == Kind::kInt) {
         out.ts = sc.i;
-        facts.ts_state = TsState::kOk;
+        ts_state = TsState::kOk;
       } else if (sc.kind == Kind::kString) {
         if (auto ms = parse_rfc3339(sc.s)) {
           out.ts = *ms;
-          facts.ts_state = TsState::kOk;
+          ts_state = TsState::kOk;
         }
       }
     } else if (id == field::kType) {
-      facts.type_seen = true;
-      facts.type_is_string = sc.kind == Kind::kString;
-      if (facts.type_is_string) facts.type_text = sc.s;
+      type_seen = true;
+      type_is_string = sc.kind == Kind::kString;
+      if (type_is_string) type_text = sc.s;
       // A wrong type still claims the key's position, as the first occurrence of a duplicate key.
-      if (facts.type_is_string) {
+      if (type_is_string) {
         put(id, sc.s);
       } else {
         put_absent(id);
       }
     } else if (is_known_string_field(id)) {
       const uint32_t bit = 1u << id;
-      facts.bad_fields &= ~bit;
+      bad_fields &= ~bit;
       if (sc.kind == Kind::kString) {
         put(id, sc.s);
       } else {
         put_absent(id);
-        if (sc.kind != Kind::kNull) facts.bad_fields |= bit;
+        if (sc.kind != Kind::kNull) bad_fields |= bit;
       }
     } else if (id == field::kCount || id == field::kCapacity) {
       const uint32_t bit = 1u << id;
-      facts.bad_fields &= ~bit;
+      bad_fields &= ~bit;
       const int64_t min = id == field::kCount ? 1 : 0;
       if (sc.kind == Kind::kInt && sc.i >= min) {
         put(id, sc.i);
       } else {
         put_absent(id);
-        if (sc.kind != Kind::kNull) facts.bad_fields |= bit;
+        if (sc.kind != Kind::kNull) bad_fields |= bit;
       }
     } else {
       switch (sc.kind) {
@@ -743,15 +618,19 @@ bool EventParser::Impl::read_fields(od::object& obj, Record& out, LineFacts& fac
       }
     }
   }
-  return true;
-}
 
-bool EventParser::Impl::check_rules(const LineFacts& facts, Record& out, std::string& error) {
-  if (facts.ts_state == TsState::kMissing) {
+  // Only one JSON value per line: `{…}{…}` or `{…}}` leave tokens behind the object.
+  const char* rest;
+  if (!doc.current_location().get(rest)) {
+    error = "invalid JSON: trailing content after the object";
+    return false;
+  }
+
+  if (ts_state == TsState::kMissing) {
     error = "missing field `ts`";
     return false;
   }
-  if (facts.ts_state == TsState::kBad) {
+  if (ts_state == TsState::kBad) {
     error = "field `ts`: expected integer milliseconds or an RFC 3339 string";
     return false;
   }
@@ -759,23 +638,23 @@ bool EventParser::Impl::check_rules(const LineFacts& facts, Record& out, std::st
     error = "field `ts`: out of range: milliseconds within the years 0000 to 9999 expected";
     return false;
   }
-  if (!facts.type_seen) {
+  if (!type_seen) {
     error = "missing field `type`";
     return false;
   }
-  if (!facts.type_is_string) {
+  if (!type_is_string) {
     error = "field `type`: expected a string";
     return false;
   }
-  const EventType type = classify_type(facts.type_text);
+  const EventType type = classify_type(type_text);
   if (type == EventType::kUnknown) {
     error = "unknown type `";
-    error += quoted(facts.type_text);
+    error += quoted(type_text);
     error += "`";
     return false;
   }
-  if (facts.bad_fields != 0) {
-    const auto id = static_cast<FieldId>(std::countr_zero(facts.bad_fields));
+  if (bad_fields != 0) {
+    const auto id = static_cast<FieldId>(std::countr_zero(bad_fields));
     const char* what = id == field::kCount      ? "expected an integer >= 1"
                        : id == field::kCapacity ? "expected an integer >= 0"
                                                 : "expected a string";
@@ -785,7 +664,7 @@ bool EventParser::Impl::check_rules(const LineFacts& facts, Record& out, std::st
 
   if (is_license_type(type) && is_absent(field::kFeature)) {
     error = "missing field `feature` for type `";
-    error += facts.type_text;
+    error += type_text;
     error += "`";
     return false;
   }
@@ -796,28 +675,13 @@ bool EventParser::Impl::check_rules(const LineFacts& facts, Record& out, std::st
   return true;
 }
 
-EventParser::EventParser() : impl_(std::make_unique<Impl>()) {
-#ifdef SIMDJSON_THREADS_ENABLED
-  impl_->stream_parser.threaded = false;  // the runtime parses chunks in parallel already
-#endif
-}
+EventParser::EventParser() : impl_(std::make_unique<Impl>()) {}
 EventParser::~EventParser() = default;
 
 bool EventParser::parse(const char* data, size_t len, size_t capacity, Record& out,
                         std::string& error, const FieldMask* keep) {
   impl_->keep = keep;
   return impl_->parse(data, len, capacity, out, error);
-}
-
-void EventParser::begin_lines(const char* data, size_t size) { impl_->begin_lines(data, size); }
-
-bool EventParser::parse_line(size_t offset, size_t len, size_t capacity, Record& out,
-                             std::string& error, const FieldMask* keep) {
-  impl_->keep = keep;
-  if (offset >= impl_->per_line_until && impl_->parse_streamed(offset, len, out, error)) {
-    return true;
-  }
-  return impl_->parse(impl_->lines + offset, len, capacity, out, error);
 }
 
 }  // namespace licflow

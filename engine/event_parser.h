@@ -34,14 +34,6 @@ class EventParser {
   bool parse(const char* data, size_t len, size_t capacity, Record& out, std::string& error,
              const FieldMask* keep = nullptr);
 
-  // The same for the lines of one buffer, taken in order, faster: begin_lines(data, size) with
-  // the buffer's lines (`size` bytes, padded as parse() requires), then parse_line(offset, len,
-  // …) for each line to parse, by its offset in the buffer, in increasing order. Results, records
-  // and errors alike, are those of parse().
-  void begin_lines(const char* data, size_t size);
-  bool parse_line(size_t offset, size_t len, size_t capacity, Record& out, std::string& error,
-                  const FieldMask* keep = nullptr);
-
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;

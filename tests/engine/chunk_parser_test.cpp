@@ -64,9 +64,10 @@ TEST_CASE("parse_chunk merges the reader's dead letters with its own in line ord
 }
 
 
-// parse_chunk finds the structure of many lines in one pass (EventParser::parse_line), which
-// splits documents on JSON structure rather than on lines; whatever a broken line does to its
-// neighbours there, every line must come out exactly as parsing it on its own gives it.
+// Whatever a broken line holds (a stray brace or quote, a line break, invalid UTF-8), it cannot
+// reach into its neighbours: every line comes out exactly as parsing it on its own gives it. (A
+// parser finding the structure of many lines in one pass, as simdjson's iterate_many does, must
+// keep this true; one was tried and dropped, see README "Performance".)
 TEST_CASE("parse_chunk gives every line what parsing it alone gives, whatever its neighbours") {
   std::vector<std::string> shapes = {
       R"({"ts":1793577618876,"type":"checkout","server":"lic-3","feature":"catia","user":"u12","host":"ws-12","count":1,"handle":"h1","capacity":332})",
