@@ -684,6 +684,15 @@ void Accumulator::load(StateReader& in) {
   }
 }
 
+namespace {
+
+// A point's value, exactly: long double holds every int64 and every double.
+long double exact(const GaugePoint& p) {
+  return p.is_int ? static_cast<long double>(p.integer) : static_cast<long double>(p.value);
+}
+
+}  // namespace
+
 GaugeSummary summarize_gauge(const std::vector<GaugePoint>& points, int64_t start, int64_t end) {
   auto by_ts = [](const GaugePoint& p, int64_t t) { return p.ts < t; };
   auto first = std::lower_bound(points.begin(), points.end(), start, by_ts);
@@ -706,8 +715,8 @@ GaugeSummary summarize_gauge(const std::vector<GaugePoint>& points, int64_t star
       s.covered_ms = end - at;
     }
     // Strict comparisons: among equal values the first keeps its integer/real form.
-    if (!s.any || p.value > s.max.value) s.max = p;
-    if (!s.any || p.value < s.min.value) s.min = p;
+    if (!s.any || exact(p) > exact(s.max)) s.max = p;
+    if (!s.any || exact(p) < exact(s.min)) s.min = p;
     s.any = true;
     holding = &p;
     since = at;
@@ -722,7 +731,7 @@ GaugeSummary summarize_gauge(const std::vector<GaugePoint>& points, int64_t star
 Value gauge_result(const AggregateSpec& spec, const GaugeSummary& summary) {
   if (!summary.any) return Value();
   auto number = [](const GaugePoint& p) {
-    return p.is_int ? Value(static_cast<int64_t>(p.value)) : Value(p.value);
+    return p.is_int ? Value(p.integer) : Value(p.value);
   };
   switch (spec.kind) {
     case AggregateKind::kGaugeMax:

@@ -175,10 +175,15 @@ class Accumulator {
 // One numeric value of a gauge field on a key's step function.
 struct GaugePoint {
   int64_t ts;
-  double value;
-  bool is_int;   // the value printed as an integer by gauge_max/gauge_min
+  double value;     // for integrals and averages
+  int64_t integer;  // the value itself when is_int: gauge_max/gauge_min print it unrounded
+  bool is_int;
   bool on_time;  // late points change no carried value (SPEC §5)
 };
+// REQUIRES: v.is_number().
+inline GaugePoint gauge_point(int64_t ts, const Value& v, bool on_time) {
+  return {ts, v.as_number(), v.is_int() ? v.as_int() : 0, v.is_int(), on_time};
+}
 
 // The step function of one gauge field over one window [start, end).
 struct GaugeSummary {

@@ -102,6 +102,7 @@ class KeyStateCodec final : public KeyedState<KeyState>::Codec {
       for (const GaugePoint& p : log.points) {
         out.i64(p.ts);
         out.f64(p.value);
+        out.i64(p.integer);
         out.boolean(p.is_int);
         out.boolean(p.on_time);
       }
@@ -130,8 +131,8 @@ class KeyStateCodec final : public KeyedState<KeyState>::Codec {
     }
     key.gauges.resize(gauge_fields_.size());
     for (GaugeLog& log : key.gauges) {
-      for (uint64_t n = in.count(18); n > 0 && !in.failed(); --n) {
-        GaugePoint p{in.i64(), in.f64(), in.boolean(), in.boolean()};
+      for (uint64_t n = in.count(26); n > 0 && !in.failed(); --n) {
+        GaugePoint p{in.i64(), in.f64(), in.i64(), in.boolean(), in.boolean()};
         if (!log.points.empty() && log.points.back().ts > p.ts) in.fail();  // sorted by ts
         log.points.push_back(p);
       }
@@ -241,7 +242,7 @@ class WindowOperator final : public TimeOrderedOperator {
     for (size_t g = 0; g < gauge_fields_.size(); ++g) {
       GaugeLog& log = key.gauges[g];
       if (const Value* v = field_value(record, gauge_fields_[g]); v && v->is_number()) {
-        log.points.push_back({record.ts, v->as_number(), v->is_int(), true});
+        log.points.push_back(gauge_point(record.ts, *v, true));
         log.current = v->as_number();
         log.has_current = true;
       }
@@ -279,7 +280,7 @@ class WindowOperator final : public TimeOrderedOperator {
         std::vector<GaugePoint>& points = key.gauges[g].points;
         auto at = std::upper_bound(points.begin(), points.end(), record.ts,
                                    [](int64_t t, const GaugePoint& p) { return t < p.ts; });
-        points.insert(at, {record.ts, v->as_number(), v->is_int(), false});
+        points.insert(at, gauge_point(record.ts, *v, false));
       }
     }
     for (int64_t start = first; start <= last && start + options_.size_ms <= wm; start += slide) {

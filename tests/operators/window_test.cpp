@@ -385,6 +385,14 @@ TEST_CASE("gauge values that held for zero time count; non-numbers are ignored",
   CHECK(h.shown() == Lines{"10:00 max=7 min=1 avg=1.8 minutes=90.0 seconds=5400.0 revision=0"});
 }
 
+TEST_CASE("gauge_max and gauge_min keep integers beyond 2^53 exactly", "[window][spec-5]") {
+  Harness h("    size: 1h\n    aggregates: {max: gauge_max(v), min: gauge_min(v)}\n");
+  h.run(ev("10:10", R"("v":9007199254740993)") + ev("10:20", R"("v":9223372036854775807)") +
+        ev("10:30", R"("v":-9223372036854775807)") + ev("10:40", R"("v":9007199254740992.0)"));
+  CHECK(h.shown() ==
+        Lines{"10:00 max=9223372036854775807 min=-9223372036854775807 revision=0"});
+}
+
 TEST_CASE("gauges over a window without any value are null", "[window][spec-5]") {
   Harness h("    size: 1h\n    aggregates: {max: gauge_max(v), n: count()}\n");
   h.run(ev("10:10", R"("w":1)"));
