@@ -48,7 +48,35 @@ struct Batch {
   // When the source chunk entered the ingest queue (steady clock, ns; 0 when unknown): the start
   // of the end-to-end latency the sinks measure.
   int64_t ingest_ns = 0;
+  // The source batch these records were taken from, unchanged (by filter, route, dedup); 0 for
+  // anything else. With `positions` (per record, its index in that source batch; empty: the
+  // source batch itself), it lets an operator reading several streams of one source put their
+  // records back in the source's order (engine/input_join.h).
+  uint64_t origin = 0;
+  std::vector<uint32_t> positions;
 };
+
+// An empty batch to take records of `in` into (a stateless operator's output): the same
+// watermark, idleness, credit, ingest time and origin.
+inline Batch derived_from(const Batch& in) {
+  Batch out;
+  out.watermark = in.watermark;
+  out.idle = in.idle;
+  out.credit = in.credit;
+  out.ingest_ns = in.ingest_ns;
+  out.origin = in.origin;
+  return out;
+}
+
+// Appends `record`, record `k` of `in` (moved or copied by the caller), with the watermark it
+// carries and its position in the source batch.
+inline void append_from(Batch& out, const Batch& in, size_t k, Record record) {
+  out.records.push_back(std::move(record));
+  if (!in.watermarks.empty()) out.watermarks.push_back(in.watermarks[k]);
+  if (in.origin != 0) {
+    out.positions.push_back(in.positions.empty() ? static_cast<uint32_t>(k) : in.positions[k]);
+  }
+}
 
 // Batches are immutable once emitted, so one can be delivered to several consumers without a copy.
 using BatchPtr = std::shared_ptr<const Batch>;

@@ -25,6 +25,7 @@
 #include "engine/dead_letter.h"
 #include "engine/event_parser.h"
 #include "engine/http_endpoint.h"
+#include "engine/input_join.h"
 #include "engine/ingest_queue.h"
 #include "engine/metrics.h"
 #include "engine/rocksdb_cache.h"
@@ -91,7 +92,10 @@ struct NodeRuntime {
   std::vector<std::vector<Consumer>> consumers;
   std::vector<int64_t> port_watermark;  // last watermark sent per port
   std::vector<char> port_idle;          // last idleness sent per port
+  // Per port: it leads to an InputJoin, which needs every batch, empty ones too.
+  std::vector<char> port_sends_empty;
   InputWatermarks inputs;               // operators: their inputs' watermarks (SPEC §2)
+  std::unique_ptr<InputJoin> join;      // operators reading several streams of one source
   std::unique_ptr<ConsumerNode> node;   // operators and sinks
   // Held while the node's serial code runs (an operator, a sink's write, a source's deliver):
   // taken by its oneTBB body and by a source's reading thread running an express batch through
@@ -113,6 +117,7 @@ struct NodeRuntime {
   LatencyHistogram latency;               // sinks: ingest to write, per record
   int64_t watermark = kMinTime;  // sources: largest ts - max_out_of_orderness
   int64_t max_ts = kMinTime;
+  uint64_t delivered = 0;  // sources: batches delivered, numbering their origins
   // Sources: where the input continues after the last chunk handed to the graph.
   uint64_t next_offset = 0;
   uint64_t next_line = 1;
@@ -131,6 +136,7 @@ class Runner {
         arena_(std::max(1, options.threads), 0) {}
 
   Result<RunSummary> run() {
+    plan_input_joins();
     std::optional<Checkpoint> restored;
     if (options_.checkpoints) {
       const auto begin = Clock::now();
@@ -237,6 +243,31 @@ class Runner {
     }
     for (uint32_t k = 0; k < started; ++k) plan_.nodes[k].source->join();
     arena_.execute([&] { graph_->wait_for_all(); });  // no task may outlive the graph
+  }
+
+  // Operators with several inputs that are all streams of one source, each through filter,
+  // route and dedup only (one batch out per batch in), read them merged (engine/input_join.h).
+  void plan_input_joins() {
+    joined_.assign(plan_.nodes.size(), 0);
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      PlanNode& n = plan_.nodes[i];
+      if (!n.op || n.inputs.size() < 2) continue;
+      std::optional<size_t> common;
+      bool one_source = true;
+      for (const StreamId& input : n.inputs) {
+        size_t at = input.node;
+        while (plan_.nodes[at].kind == NodeKind::kOperator && passes_batches(plan_.nodes[at])) {
+          at = plan_.nodes[at].inputs[0].node;
+        }
+        one_source = one_source && plan_.nodes[at].kind == NodeKind::kSource &&
+                     (!common || *common == at);
+        common = at;
+      }
+      if (one_source) joined_[i] = n.op->join_inputs();
+    }
+  }
+  static bool passes_batches(const PlanNode& n) {
+    return n.inputs.size() == 1 && (n.type == "filter" || n.type == "route" || n.type == "dedup");
   }
 
   // SPEC §7 "memory stays under state.memory_limit": half of it is shared equally by the operators
@@ -491,6 +522,7 @@ class Runner {
       rt->consumers.resize(n.ports().size());
       rt->port_watermark.assign(n.ports().size(), kMinTime);
       rt->port_idle.assign(n.ports().size(), 0);
+      rt->port_sends_empty.assign(n.ports().size(), 0);
       rt->inputs = InputWatermarks(n.inputs.size());
       rt->port_records_out = std::make_unique<std::atomic<uint64_t>[]>(n.ports().size());
       for (const StreamId& s : n.inputs) rt->input_streams.push_back(plan_.stream_name(s));
@@ -543,6 +575,15 @@ class Runner {
         const StreamId& s = n.inputs[k];
         runtime_[s.node]->consumers[s.port].push_back(
             {runtime_[i].get(), i, static_cast<uint32_t>(k)});
+      }
+      if (!joined_.empty() && joined_[i]) {
+        runtime_[i]->join = std::make_unique<InputJoin>(n.inputs.size());
+        for (const StreamId& input : n.inputs) {
+          for (StreamId s = input;; s = plan_.nodes[s.node].inputs[0]) {
+            runtime_[s.node]->port_sends_empty[s.port] = 1;
+            if (plan_.nodes[s.node].kind == NodeKind::kSource) break;
+          }
+        }
       }
     }
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
@@ -668,6 +709,7 @@ class Runner {
       batch.watermark = rt.watermark;
     }
     batch.idle = parsed.idle;
+    batch.origin = (uint64_t{source} + 1) << 40 | ++rt.delivered;
     rt.published_watermark.store(rt.watermark, std::memory_order_relaxed);
     events_.fetch_add(batch.records.size(), std::memory_order_relaxed);
     send(source, 0, std::move(parsed.batch), express);
@@ -718,13 +760,14 @@ class Runner {
     write_formatted(i, bytes, e.batch->ingest_ns, e.batch->records.size());
   }
 
-  // Sends a batch on a port: skipped when it is empty and carries no watermark progress.
+  // Sends a batch on a port: skipped when it is empty and carries no watermark progress (unless an
+  // InputJoin waits for it).
   // `express`: the batch derives from an express chunk; consumers that run express batches get
   // it there, to run once the sender's lock is released.
   void send(size_t node, size_t port, BatchPtr batch, ExpressWork* express = nullptr) {
     NodeRuntime& rt = *runtime_[node];
     if (batch->records.empty() && batch->watermark <= rt.port_watermark[port] &&
-        batch->idle == static_cast<bool>(rt.port_idle[port])) {
+        batch->idle == static_cast<bool>(rt.port_idle[port]) && !rt.port_sends_empty[port]) {
       return;
     }
     rt.port_watermark[port] = std::max(rt.port_watermark[port], batch->watermark);
@@ -800,7 +843,13 @@ class Runner {
     const int64_t begin = steady_now_ns();
     rt.inputs.update(e.input, e.batch->watermark, e.batch->idle);
     NodeEmitter emitter(*this, i, e.batch->ingest_ns, /*clamp=*/true, express);
-    plan_.nodes[i].op->process(e.input, e.batch, emitter);
+    if (rt.join) {
+      if (BatchPtr merged = rt.join->add(e.input, e.batch)) {
+        plan_.nodes[i].op->process(0, merged, emitter);
+      }
+    } else {
+      plan_.nodes[i].op->process(e.input, e.batch, emitter);
+    }
     // Includes the hand-off of its outputs to the next nodes (a try_put each): cheap.
     rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
   }
@@ -867,6 +916,9 @@ class Runner {
       if (!plan_.nodes[i].op) continue;
       NodeEmitter emitter(*this, i, end_of_input_ns);
       emitter.drain_as_it_goes();
+      if (runtime_[i]->join) {
+        for (const BatchPtr& b : runtime_[i]->join->drain()) plan_.nodes[i].op->process(0, b, emitter);
+      }
       plan_.nodes[i].op->finish(emitter);
       graph_->wait_for_all();
     }
@@ -1176,6 +1228,7 @@ class Runner {
   std::unique_ptr<flow::graph> graph_;
   std::unique_ptr<CheckpointStore> store_;  // set when checkpoints are on
   std::unique_ptr<SpillStore> spill_;       // set when an operator has keyed state
+  std::vector<char> joined_;                // per node: reads its inputs through an InputJoin
   uint64_t checkpoint_number_ = 0;
   Clock::time_point next_checkpoint_ = Clock::now();
   std::atomic<uint64_t> checkpoints_taken_{0};

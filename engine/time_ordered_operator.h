@@ -10,7 +10,8 @@
 //   (ts, arrival) order. Before each record, on_time(ts) lets timers due by then fire; after the
 //   held records are released, on_time(watermark). With several inputs, arrival is input first,
 //   then order within the input: records of one ts go in input order, so the output does not
-//   depend on which input's batch the scheduler delivered first (SPEC §8, --threads).
+//   depend on which input's batch the scheduler delivered first (SPEC §8, --threads). Several
+//   streams of one source come merged as one input instead (join_inputs, engine/input_join.h).
 // - End of input: the watermark advances to the largest ts received, everything held is
 //   processed, then on_end_of_input().
 // Records are emitted one at a time through emit() and leave as one batch per port per call,
@@ -73,6 +74,12 @@ class TimeOrderedOperator : public Operator {
   void process_selected(size_t input, const BatchPtr& batch,
                         const std::vector<uint32_t>* selection, Emitter& out);
   void finish(Emitter& out) final;
+  // Its inputs come merged as one (engine/input_join.h): one watermark, arrival in that order.
+  bool join_inputs() final {
+    inputs_ = InputWatermarks(1);
+    next_arrival_.assign(1, 0);
+    return true;
+  }
   // This instance is one of an operator's partitions (operators/partitioned.h): what it emits
   // carries its EmitOrder, for the merge.
   void run_as_partition() { partition_ = true; }

@@ -43,19 +43,11 @@ class Dedup final : public Operator {
       out.emit(0, batch);  // nothing dropped: forward the batch itself
       return;
     }
-    Batch kept;
-    kept.watermark = batch->watermark;
-    kept.idle = batch->idle;
-    kept.credit = batch->credit;
+    Batch kept = derived_from(*batch);
     kept.records.reserve(admitted_.size());
     std::vector<Record>* movable = records_to_move(batch);
     for (uint32_t i : admitted_) {
-      if (movable != nullptr) {
-        kept.records.push_back(std::move((*movable)[i]));
-      } else {
-        kept.records.push_back(in[i]);
-      }
-      if (!batch->watermarks.empty()) kept.watermarks.push_back(batch->watermarks[i]);
+      append_from(kept, *batch, i, movable != nullptr ? std::move((*movable)[i]) : in[i]);
     }
     out.emit(0, std::move(kept));
   }

@@ -24,30 +24,14 @@ class Filter final : public Operator {
       out.emit(0, batch);  // everything passed: forward the batch itself, no copy
       return;
     }
-    Batch kept;
-    kept.watermark = batch->watermark;
-    kept.idle = batch->idle;
-    kept.credit = batch->credit;
+    Batch kept = derived_from(*batch);
     // Sole owner of the batch (the usual case: one consumer): the kept records move, not copy.
     std::vector<Record>* movable = records_to_move(batch);
-    auto keep = [&](size_t i) {
-      if (movable != nullptr) {
-        kept.records.push_back(std::move((*movable)[i]));
-      } else {
-        kept.records.push_back(in[i]);
-      }
-    };
     kept.records.reserve(in.size());
-    for (size_t i = 0; i < first_rejected; ++i) keep(i);
-    const std::vector<int64_t>& marks = batch->watermarks;
-    if (!marks.empty()) {
-      kept.watermarks.reserve(in.size());
-      kept.watermarks.insert(kept.watermarks.end(), marks.begin(), marks.begin() + first_rejected);
-    }
-    for (size_t i = first_rejected + 1; i < in.size(); ++i) {
-      if (!where_.test(in[i])) continue;
-      keep(i);
-      if (!marks.empty()) kept.watermarks.push_back(marks[i]);
+    for (size_t i = 0; i < in.size(); ++i) {
+      if (i != first_rejected && (i < first_rejected || where_.test(in[i]))) {
+        append_from(kept, *batch, i, movable != nullptr ? std::move((*movable)[i]) : in[i]);
+      }
     }
     out.emit(0, std::move(kept));
   }

@@ -82,6 +82,12 @@ class Operator {
   virtual void save_state(StateWriter& out) const {}
   virtual void load_state(StateReader& in) {}
 
+  // The runtime will deliver this operator's inputs, all streams of one source, merged in the
+  // source's order as one input (engine/input_join.h); called before load_state and the first
+  // batch. An operator that orders records by event time takes them so and returns true; the
+  // default, for operators to which the order across inputs means nothing, declines.
+  virtual bool join_inputs() { return false; }
+
   // SPEC §7 "colder state lives in RocksDB": an operator with keyed state names the kind of it
   // (the spill store's column family, e.g. "window"); the runtime then calls enable_spill once,
   // before load_state and the first batch, with the store its cold keys go to (under `owner`,

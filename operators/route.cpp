@@ -59,8 +59,7 @@ class Route final : public Operator {
  private:
   // Appends record `k` of `in` to `lane`, with the watermark it carries.
   static void add(Batch& lane, const Batch& in, size_t k) {
-    lane.records.push_back(in.records[k]);
-    if (!in.watermarks.empty()) lane.watermarks.push_back(in.watermarks[k]);
+    append_from(lane, in, k, in.records[k]);
   }
 
   // The port of the first route `r` matches, or the unmatched port.
@@ -80,10 +79,11 @@ class Route final : public Operator {
         out.emit(port, batch);
         continue;
       }
-      lanes[port].watermark = batch->watermark;
-      lanes[port].idle = batch->idle;
-      lanes[port].credit = batch->credit;
-      out.emit(port, std::move(lanes[port]));
+      Batch lane = derived_from(*batch);
+      lane.records.swap(lanes[port].records);
+      lane.watermarks.swap(lanes[port].watermarks);
+      lane.positions.swap(lanes[port].positions);
+      out.emit(port, std::move(lane));
     }
   }
 

@@ -246,3 +246,69 @@ TEST_CASE("a late record in one partition does not reorder the other partitions'
   CHECK_THAT(lines[2], Contains("\"late\":true"));
   CHECK(run_lines(state, "s", state_input, 1) == lines);
 }
+
+// SPEC §2: watermarks travel with the records, as in Flink, where route and filter pass each one
+// on at once on every port. An operator reading several streams of one source has therefore,
+// at every record, received from each of them the watermark the source had before that record.
+TEST_CASE("several streams of one source: a record is judged against the source's watermark "
+          "before it, whatever the threads and chunks", "[spec-2][late][join]") {
+  // After B@20s the source's watermark is 20s on both routes: A@5s is late, and A's episode,
+  // true since 0s, has held for 10s by then.
+  const std::string input = event(0, "\"metric\",\"k\":\"A\",\"x\":6") +
+                            event(20000, "\"metric\",\"k\":\"B\",\"x\":0") +
+                            event(5000, "\"metric\",\"k\":\"A\",\"x\":1");
+  const std::string route =
+      "  r: {type: route, input: events, routes: {a: \"k == 'A'\", b: \"k == 'B'\"}}\n";
+  const std::string filters = "  fa: {type: filter, input: events, where: \"k == 'A'\"}\n"
+                              "  fb: {type: filter, input: events, where: \"k == 'B'\"}\n";
+  const std::string threshold =
+      "{type: threshold, key: [k], condition: \"x > 5\", for: 10s, input: ";
+  const std::string window =
+      "{type: window, size: 10s, aggregates: {n: count()}, input: ";
+  for (size_t chunk : {size_t{256 * 1024}, size_t{1}}) {
+    for (int threads : {1, 2, 4}) {
+      INFO("chunk bytes " << chunk << ", threads " << threads);
+      for (const std::string& ops : {route + "  th: " + threshold + "[r.a, r.b]}\n",
+                                     filters + "  th: " + threshold + "[fa, fb]}\n"}) {
+        auto lines = run_lines(ops, "[th, th.late]", input, chunk, threads);
+        REQUIRE(lines.size() == 2);
+        CHECK_THAT(lines[0], Contains("\"ts\":\"1970-01-01T00:00:10.000Z\",\"alert\":\"th\","
+                                      "\"state\":\"firing\""));
+        CHECK_THAT(lines[1], Contains("\"stream\":\"th.late\",\"ts\":\"1970-01-01T00:00:05.000Z\""));
+      }
+      auto windows = run_lines(route + "  w: " + window + "[r.a, r.b]}\n", "[w, w.late]", input,
+                               chunk, threads);
+      REQUIRE(windows.size() == 3);
+      CHECK_THAT(windows[0], Contains("\"window_end\":\"1970-01-01T00:00:10.000Z\",\"n\":1,"));
+      CHECK_THAT(windows[1], Contains("\"stream\":\"w.late\""));
+      CHECK_THAT(windows[2], Contains("\"window_end\":\"1970-01-01T00:00:30.000Z\",\"n\":1,"));
+    }
+  }
+}
+
+TEST_CASE("several streams of one source arrive in the source's order, also at one ts",
+          "[spec-2][order][join]") {
+  // A checkout on one stream and its checkin on the other, at one ts: in the source's order
+  // the checkin closes the checkout (in the order of the inputs it would come first, unmatched).
+  // A record a route sends to two of the streams comes once per stream, in input order.
+  const std::string input =
+      event(1000, "\"checkout\",\"feature\":\"F\",\"handle\":\"h\",\"user\":\"u\"") +
+      event(1000, "\"checkin\",\"feature\":\"F\",\"handle\":\"h\"") +
+      event(2000, "\"denied\",\"feature\":\"F\"");
+  const std::string ops =
+      "  r: {type: route, input: events, mode: all, routes: {ins: \"type == 'checkin'\", "
+      "all: \"true\"}}\n"
+      "  fo: {type: filter, input: r.all, where: \"type != 'checkin'\"}\n"
+      "  s: {type: license_state, input: [r.ins, fo]}\n";
+  for (int threads : {1, 2}) {
+    INFO("threads " << threads);
+    auto lines = run_lines(ops, "s", input, 256 * 1024, threads);
+    REQUIRE(lines.size() == 3);
+    CHECK_THAT(lines[0], Contains("\"type\":\"checkout\""));
+    CHECK_THAT(lines[0], Contains("\"in_use\":1"));
+    CHECK_THAT(lines[1], Contains("\"type\":\"checkin\""));
+    CHECK_THAT(lines[1], Contains("\"in_use\":0"));
+    CHECK_THAT(lines[2], Contains("\"type\":\"denied\""));
+    CHECK(run_lines(ops, "s.sessions", input, 256 * 1024, threads).size() == 1);
+  }
+}
