@@ -44,6 +44,7 @@ std::nullopt_t fail(std::string* error, std::string message) {
 std::optional<int64_t> parse_duration(std::string_view text, std::string* error) {
   const std::string units = " (use " + std::string(kUnitList) + ")";
   if (text.empty()) return fail(error, "empty duration");
+  if (text == "0") return 0;  // zero needs no unit (as in Prometheus, Go and Flink)
   int64_t total = 0;
   // Index into kUnits of the last unit used; the next must come strictly after it.
   // SPEC §2 only shows chains largest-first (`1h30m`); rejecting `30m1h` and `1h1h` is our

@@ -117,8 +117,11 @@ void LineChunker::finish(bool partial_line_is_error) {
   if (skipping_) {
     ++next_line_;
   } else if (!partial_.empty()) {
+    const size_t content = partial_.size() - (partial_.back() == '\r' ? 1 : 0);
     if (partial_line_is_error) {
       add_dead_letter("connection closed in the middle of a line", partial_);
+    } else if (content > kMaxLineBytes) {  // a last line without '\n', one byte over the limit
+      add_dead_letter("line longer than 1 MiB", partial_);
     } else {
       chunk_->bytes.append(partial_);
       chunk_->bytes.push_back('\n');

@@ -55,12 +55,13 @@ TEST_CASE("chains, largest unit first", "[duration][spec-2]") {
   CHECK(parse_ok("1d12h") == kDay + 12 * kHour);
   CHECK(parse_ok("1h0m") == kHour);
   CHECK(parse_ok("1s1ms") == 1001);
+  CHECK(parse_ok("0") == 0);  // zero alone needs no unit
 }
 
 TEST_CASE("rejected durations", "[duration][spec-2]") {
   CHECK(parse_fails("").find("empty") != std::string::npos);
   CHECK(parse_fails("5").find("missing unit") != std::string::npos);
-  CHECK(parse_fails("0").find("missing unit") != std::string::npos);
+  CHECK(parse_fails("00").find("missing unit") != std::string::npos);
   CHECK(parse_fails("1h30").find("missing unit") != std::string::npos);
   CHECK(parse_fails("5x").find("unknown unit 'x'") != std::string::npos);
   CHECK(parse_fails("5sec").find("unknown unit 'sec'") != std::string::npos);

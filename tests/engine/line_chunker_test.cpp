@@ -95,6 +95,18 @@ TEST_CASE("a line of exactly 1 MiB is accepted, one byte more is not", "[chunker
   CHECK(c.chunks.back()->dead_letters.size() == 1);
 }
 
+TEST_CASE("a last line without newline is held to the 1 MiB limit too", "[chunker][spec-1]") {
+  for (size_t extra : {0, 1}) {
+    Collected c;
+    c.chunker.feed("{}\n" + std::string(kMaxLineBytes + extra, 'a'));
+    c.chunker.finish(false);
+    auto lines = c.lines();
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1].second.size() == (extra == 0 ? kMaxLineBytes : 0));
+    CHECK(c.chunks.back()->dead_letters.size() == extra);
+  }
+}
+
 TEST_CASE("a stream cut mid-line yields a dead letter for the partial line", "[chunker][tcp]") {
   Collected c;
   c.chunker.feed("{\"a\":1}\n{\"ts\":12,\"ty");
