@@ -196,6 +196,11 @@ class Runner {
         graph_->wait_for_all();
         if (!summary_.stopped) finish_operators();
       });
+      if (!summary_.stopped) {
+        for (PlanNode& n : plan_.nodes) {
+          if (n.sink) record_sink_status(n.sink->drain());
+        }
+      }
       // A run whose output failed must not be remembered as done: its rerun redoes the work.
       if (store_ && first_error_.empty()) take_checkpoint(/*finished=*/!summary_.stopped);
     } catch (const std::exception& e) {

@@ -40,6 +40,10 @@ class Sink {
   // A failed write is reported by the runtime and fails the run (exit code 1); it never stalls it.
   virtual Status write(std::string_view bytes) = 0;
   virtual Status close() = 0;
+  // Waits until every record write() accepted has left the process (a webhook: delivered or
+  // dead-lettered). The runtime calls it at the end of the input, before the checkpoint that marks
+  // the run finished: a finished run is never resumed, so nothing may still be on its way then.
+  virtual Status drain() { return Status::ok(); }
 
   // Checkpoints (SPEC §7). A sink that can rewind returns true from can_resume(). At a checkpoint
   // (nothing in flight) save_state() makes what was written durable and records where the output

@@ -214,7 +214,10 @@ class HttpWebhookSink final : public WebhookSink {
     return Status::ok();
   }
 
-  Status close() override {
+  Status close() override { return drain(); }
+
+  // Lets the sender deliver (or dead-letter) what is queued, retries included, and stops it.
+  Status drain() override {
     if (!sender_.joinable()) return Status::ok();
     {
       std::lock_guard lock(mutex_);

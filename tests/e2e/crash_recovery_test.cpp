@@ -11,9 +11,13 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <httplib.h>
+
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <random>
 #include <thread>
 
@@ -412,4 +416,56 @@ TEST_CASE("a second SIGTERM stops at once a clean stop that waits (a dead webhoo
   const auto took = std::chrono::steady_clock::now() - second;
   CHECK(status == 128 + SIGTERM);
   CHECK(took < std::chrono::seconds(2));
+}
+
+// SPEC §6 "a dead endpoint never … loses a record silently" with SPEC §7: a small file ends in
+// milliseconds, long before a slow webhook has sent it. Killed then, the rerun must send what
+// was still queued (here: everything again; a webhook is at least once), not find the run
+// finished.
+TEST_CASE("killed while its webhook still sends, a finished input is sent again on rerun",
+          "[spec-6][spec-7][webhook][crash]") {
+  std::mutex mutex;
+  std::string bodies;
+  std::atomic<int> requests{0};
+  std::atomic<int> delay_ms{300};
+  httplib::Server server;
+  server.Post("/hook", [&](const httplib::Request& req, httplib::Response& res) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms.load()));
+    {
+      std::lock_guard lock(mutex);
+      bodies += req.body;
+    }
+    ++requests;
+    res.set_content("ok", "text/plain");
+  });
+  const int port = server.bind_to_any_port("127.0.0.1");
+  REQUIRE(port > 0);
+  std::thread serving([&] { server.listen_after_bind(); });
+  while (!server.is_running()) std::this_thread::yield();
+
+  TempDir dir;
+  std::string input;
+  for (int i = 0; i < 20; ++i) {
+    input += "{\"ts\":" + std::to_string(i) + ",\"type\":\"metric\",\"n\":" + std::to_string(i) +
+             "}\n";
+  }
+  write_file(dir.file("in.jsonl"), input);
+  write_file(dir.file("p.yaml"),
+             "name: t\nstate: {dir: ./state}\n"
+             "sources:\n  s: {type: file, path: in.jsonl}\n"
+             "sinks:\n  hook: {type: webhook, input: s, batch_size: 1, url: "
+             "'http://127.0.0.1:" + std::to_string(port) + "/hook'}\n");
+  pid_t pid = start_licflow(dir.path().string(), "p.yaml");
+  while (requests.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::kill(pid, SIGKILL);
+  wait_exit(pid);
+
+  delay_ms = 0;
+  CHECK(wait_exit(start_licflow(dir.path().string(), "p.yaml")) == 0);
+  server.stop();
+  serving.join();
+  for (int i = 0; i < 20; ++i) {
+    INFO("record " << i);
+    CHECK_THAT(bodies, Contains("\"n\":" + std::to_string(i) + ","));
+  }
 }
