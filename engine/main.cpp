@@ -108,7 +108,8 @@ int cmd_run(const RunArgs& args) {
   RunOptions options;
   options.threads = args.threads > 0 ? args.threads
                                       : static_cast<int>(std::thread::hardware_concurrency());
-  options.progress = ::isatty(STDERR_FILENO) != 0;
+  options.progress = ::isatty(STDERR_FILENO) != 0 ? RunOptions::Progress::kTerminal
+                                                   : RunOptions::Progress::kLines;
   options.stop = &g_stop;
   options.http_address = args.http;
   // SPEC §7: checkpoints when the pipeline has a `state:` section or --state names a directory.

@@ -211,7 +211,7 @@ class Runner {
     }
     record_sink_status(dead_letters_.close());
     if (!options_.metrics_file.empty()) write_metrics_file();
-    if (options_.progress) std::fputs("\r\033[K", stderr);
+    if (options_.progress == RunOptions::Progress::kTerminal) std::fputs("\r\033[K", stderr);
     if (!failure.empty()) return Status::error(failure);
     if (!first_error_.empty()) return Status::error(first_error_);
 
@@ -953,7 +953,9 @@ class Runner {
     std::vector<SourceFeed> sources(source_count_);
     uint32_t active = source_count_;
     bool stopping = false;
-    auto next_progress = Clock::now() + std::chrono::seconds(1);
+    const auto progress_every =
+        std::chrono::seconds(options_.progress == RunOptions::Progress::kTerminal ? 1 : 10);
+    auto next_progress = Clock::now() + progress_every;
     const auto idle_timeout = std::chrono::milliseconds(plan_.time.idle_timeout_ms);
     while (active > 0) {
       std::unique_ptr<RawChunk> chunk;
@@ -996,8 +998,8 @@ class Runner {
         spdlog::info("stop requested: finishing the records already read");
         for (uint32_t i = 0; i < source_count_; ++i) plan_.nodes[i].source->request_stop();
       }
-      if (options_.progress && Clock::now() >= next_progress) {
-        next_progress += std::chrono::seconds(1);
+      if (options_.progress != RunOptions::Progress::kNone && Clock::now() >= next_progress) {
+        next_progress += progress_every;
         print_progress();
       }
     }
@@ -1216,11 +1218,14 @@ class Runner {
   void print_progress() {
     double seconds = std::chrono::duration<double>(Clock::now() - started_).count();
     uint64_t events = events_.load();
-    std::fprintf(stderr, "\r\033[K%.0fs  %llu events  %.0f events/s  %llu dead letters  %zu chunks "
-                 "in flight",
+    const bool terminal = options_.progress == RunOptions::Progress::kTerminal;
+    std::fprintf(stderr, "%s%.0fs  %llu events  %.0f events/s  %llu dead letters  %zu chunks "
+                 "in flight%s",
+                 terminal ? "\r\033[K" : "licflow: ",
                  seconds, static_cast<unsigned long long>(events),
                  seconds > 0 ? static_cast<double>(events) / seconds : 0.0,
-                 static_cast<unsigned long long>(dead_letter_count_.load()), queue_.in_flight());
+                 static_cast<unsigned long long>(dead_letter_count_.load()), queue_.in_flight(),
+                 terminal ? "" : "\n");
     std::fflush(stderr);
   }
 

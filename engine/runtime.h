@@ -29,7 +29,10 @@ namespace licflow {
 
 struct RunOptions {
   int threads = 2;  // worker threads of the graph; I/O threads come on top
-  bool progress = false;  // a progress line on stderr every second
+  // Progress on stderr while running: kTerminal rewrites one line every second; kLines (stderr
+  // is a file or a pipe, SPEC §8 "progress while it runs") writes a line every 10 seconds.
+  enum class Progress { kNone, kTerminal, kLines };
+  Progress progress = Progress::kNone;
   const std::atomic<bool>* stop = nullptr;  // when set to true: clean stop
   size_t max_chunks_in_flight = 16;  // backpressure bound: chunks queued or inside the graph
   size_t chunk_bytes = 256 * 1024;   // lines per chunk, in bytes: the unit of parallel parsing
