@@ -47,13 +47,45 @@ void check_duplicate_keys(const YAML::Node& node, Diagnostics& diag) {
   }
 }
 
+// YAML merge keys (`<<: *defaults`, `<<: [*a, *b]`), which yaml-cpp reads as an ordinary key:
+// the merged mappings' keys join the mapping unless it has them (YAML 1.1 merge: its own keys
+// win, then the first listed mapping's). Values keep the marks of where they were written; keys
+// are new nodes (yaml-cpp finds a key inserted as a node only by identity), without one.
+void merge_keys(YAML::Node node) {
+  if (node.IsSequence()) {
+    for (YAML::Node item : node) merge_keys(item);
+    return;
+  }
+  if (!node.IsMap()) return;
+  for (auto entry : node) merge_keys(entry.second);
+  const YAML::Node merge = node["<<"];
+  if (!merge || !(merge.IsMap() || merge.IsSequence())) return;
+  std::vector<YAML::Node> sources;
+  if (merge.IsMap()) {
+    sources.push_back(merge);
+  } else {
+    for (YAML::Node item : merge) {
+      if (!item.IsMap()) return;  // not a merge: left for check_keys to report
+      sources.push_back(item);
+    }
+  }
+  node.remove("<<");
+  for (const YAML::Node& source : sources) {
+    for (auto entry : source) {
+      const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+      if (!key.empty() && !node[key]) node[key] = entry.second;
+    }
+  }
+}
+
 void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                 const std::string& where, Diagnostics& diag) {
   for (const auto& entry : map) {
     const std::string& key = entry.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = nearest(key, allowed);
-    diag.error(entry.first.Mark(),
+    // A key a merge (`<<`) brought has no mark of its own: its value's tells where it is.
+    diag.error(entry.first.Mark().is_null() ? entry.second.Mark() : entry.first.Mark(),
                "unknown key " + quoted(key) + " in " + where +
                    (hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)") +
                    "; valid keys: " + join(allowed));
@@ -496,6 +528,7 @@ std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::str
     return nullptr;
   }
   check_duplicate_keys(root, diag);
+  merge_keys(root);
   check_keys(root, kTopLevelKeys, "the pipeline", diag);
 
   auto plan = std::make_unique<Plan>();

@@ -90,6 +90,37 @@ TEST_CASE("unknown keys are reported at the key with the nearest valid one", "[c
                                    "(did you mean `format`?)"));
 }
 
+TEST_CASE("YAML merge keys bring an anchored mapping's keys; the mapping's own win",
+          "[config][spec-3]") {
+  const std::string head =
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  hot: &th {type: threshold, input: e, key: [k], condition: \"x > 5\"%s}\n"
+      "  cold:\n"
+      "    <<: *th\n"
+      "    condition: \"x < 0\"\n"
+      "  warm: {<<: [*th], for: 1m}\n"
+      "sinks: {o: {type: stdout, input: [hot, cold, warm]}}\n";
+  auto with = [&](const std::string& extra) {
+    std::string text = head;
+    text.replace(text.find("%s"), 2, extra);
+    return text;
+  };
+  auto plan = load_plan(with(""));
+  REQUIRE(plan);
+  REQUIRE(plan->nodes.size() == 5);
+  for (size_t i = 1; i <= 3; ++i) {
+    CHECK(plan->nodes[i].type == "threshold");
+    REQUIRE(plan->nodes[i].inputs.size() == 1);
+    CHECK(plan->nodes[i].inputs[0].node == 0);
+  }
+  // A key the merge brings is reported where its value is written.
+  auto errors = pipeline_errors(with(", bogus: 1"));
+  REQUIRE(errors.size() == 3);
+  for (const std::string& e : errors) CHECK_THAT(e, StartsWith("p.yaml:4:"));
+}
+
 TEST_CASE("unknown operator types list the valid ones", "[config][spec-3]") {
   auto errors = pipeline_errors(
       "name: x\n"
