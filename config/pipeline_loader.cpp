@@ -78,14 +78,20 @@ void merge_keys(YAML::Node node) {
   }
 }
 
+// Where a mapping's key is written. A key a merge (`<<`) brought has no mark of its own: its
+// value's tells where it is.
+template <typename Entry>
+YAML::Mark key_mark(const Entry& entry) {
+  return entry.first.Mark().is_null() ? entry.second.Mark() : entry.first.Mark();
+}
+
 void check_keys(const YAML::Node& map, const std::vector<std::string>& allowed,
                 const std::string& where, Diagnostics& diag) {
   for (const auto& entry : map) {
     const std::string& key = entry.first.Scalar();
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
     std::string hint = nearest(key, allowed);
-    // A key a merge (`<<`) brought has no mark of its own: its value's tells where it is.
-    diag.error(entry.first.Mark().is_null() ? entry.second.Mark() : entry.first.Mark(),
+    diag.error(key_mark(entry),
                "unknown key " + quoted(key) + " in " + where +
                    (hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)") +
                    "; valid keys: " + join(allowed));
@@ -204,7 +210,7 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
       FeatureInfo info;
       if (!spec.IsMap()) {
         // A null value (`name:` and nothing) has the mark of the token after it: point at the key.
-        diag.error(spec.IsNull() ? entry.first.Mark() : spec.Mark(),
+        diag.error(spec.IsNull() ? key_mark(entry) : spec.Mark(),
                    "feature " + quoted(feature) + " must be a mapping");
         continue;
       }
@@ -274,7 +280,7 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
     Declared d;
     d.node.id = entry.first.Scalar();
     d.node.kind = kind;
-    d.mark = entry.first.Mark();
+    d.mark = key_mark(entry);
     d.node.line = d.mark.line + 1;
     const YAML::Node& spec = entry.second;
     if (d.node.id.empty() || d.node.id.find('.') != std::string::npos) {

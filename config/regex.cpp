@@ -81,7 +81,9 @@ bool compile_into(std::basic_regex<Char>& re, const std::basic_string<Char>& pat
 std::unique_ptr<const Regex> Regex::compile(const std::string& pattern, std::string* error) {
   std::unique_ptr<Regex> re(new Regex());
   if (!compile_into(re->wide_, to_wide(pattern), error)) return nullptr;
-  re->ascii_pattern_ = is_ascii(pattern);
+  // `\u00e9` or `\xe9` name characters beyond ASCII, which the byte regex would cut to a byte.
+  re->ascii_pattern_ = is_ascii(pattern) && pattern.find("\\u") == std::string::npos &&
+                       pattern.find("\\x") == std::string::npos;
   if (re->ascii_pattern_ && !compile_into(re->bytes_, pattern, error)) return nullptr;
   return re;
 }

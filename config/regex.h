@@ -23,7 +23,7 @@ class Regex {
 
  private:
   Regex() = default;
-  bool ascii_pattern_ = false;
+  bool ascii_pattern_ = false;  // ASCII, and names no character beyond it by an escape
   std::regex bytes_;  // when ascii_pattern_
   std::wregex wide_;
 };

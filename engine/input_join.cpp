@@ -33,8 +33,7 @@ std::vector<BatchPtr> InputJoin::drain() {
 }
 
 BatchPtr InputJoin::merge(const Pending& p) const {
-  auto merged = std::make_shared<Batch>();
-  merged->origin = p.origin;
+  auto merged = std::make_shared<Batch>();  // the operator's own input: no origin
   merged->watermark = std::numeric_limits<int64_t>::max();
   merged->idle = true;
   size_t total = 0;

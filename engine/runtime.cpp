@@ -922,7 +922,13 @@ class Runner {
       NodeEmitter emitter(*this, i, end_of_input_ns);
       emitter.drain_as_it_goes();
       if (runtime_[i]->join) {
-        for (const BatchPtr& b : runtime_[i]->join->drain()) plan_.nodes[i].op->process(0, b, emitter);
+        // Never expected: every stream brings a batch for every source batch.
+        std::vector<BatchPtr> incomplete = runtime_[i]->join->drain();
+        if (!incomplete.empty()) {
+          spdlog::warn("operator `{}`: {} batches of its inputs came without the others' at end "
+                       "of input", plan_.nodes[i].id, incomplete.size());
+        }
+        for (const BatchPtr& b : incomplete) plan_.nodes[i].op->process(0, b, emitter);
       }
       plan_.nodes[i].op->finish(emitter);
       graph_->wait_for_all();

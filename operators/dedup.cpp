@@ -25,6 +25,10 @@ class Dedup final : public Operator {
   Dedup(KeyFields key, int64_t within_ms, int64_t horizon_ms)
       : Operator({"out"}), key_(std::move(key)), within_ms_(within_ms), horizon_ms_(horizon_ms) {}
 
+  // Which of two duplicates passes depends on their order: streams of one source come merged
+  // in the source's order (engine/input_join.h), whatever the threads.
+  bool join_inputs() override { return true; }
+
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     const std::vector<Record>& in = batch->records;
     admitted_.clear();

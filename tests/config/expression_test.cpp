@@ -494,6 +494,10 @@ TEST_CASE("regex =~ matches characters, not bytes", "[expression][spec-4]") {
   check_bool("'日本語' =~ '^.{3}$'", true);
   check_bool("'naïve' =~ 'a.v'", true);     // an ASCII pattern over non-ASCII text
   check_bool("'abc' =~ '^[^é]+$'", true);   // a non-ASCII pattern over ASCII text
+  check_bool("'a' =~ '\\u0161'", false);     // an escape beyond ASCII over ASCII text
+  check_bool("'X1' =~ '^[\\u0430-\\u044f]+$'", false);
+  check_bool("'яблоко' =~ '^[\\u0430-\\u044f]+$'", true);
+  check_bool("'a' =~ '\\xe9'", false);
   Record r;
   r.set(intern_field("s"), Value(std::string(100000, 'a') + "é"));
   CHECK(eval("s =~ '^a.*é$'", r) == Value(true));  // long non-ASCII text neither crashes

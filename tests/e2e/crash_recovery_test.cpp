@@ -456,7 +456,11 @@ TEST_CASE("killed while its webhook still sends, a finished input is sent again 
              "sinks:\n  hook: {type: webhook, input: s, batch_size: 1, url: "
              "'http://127.0.0.1:" + std::to_string(port) + "/hook'}\n");
   pid_t pid = start_licflow(dir.path().string(), "p.yaml");
-  while (requests.load() < 3) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (requests.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(requests.load() >= 3);
   ::kill(pid, SIGKILL);
   wait_exit(pid);
 

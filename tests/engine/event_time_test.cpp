@@ -310,5 +310,15 @@ TEST_CASE("several streams of one source arrive in the source's order, also at o
     CHECK_THAT(lines[1], Contains("\"in_use\":0"));
     CHECK_THAT(lines[2], Contains("\"type\":\"denied\""));
     CHECK(run_lines(ops, "s.sessions", input, 256 * 1024, threads).size() == 1);
+    // Through a `mode: all` route to both inputs, the checkin comes twice: one is unmatched.
+    const std::string both =
+        "  r: {type: route, input: events, mode: all, routes: {ins: \"type == 'checkin'\", "
+        "all: \"true\"}}\n"
+        "  s: {type: license_state, input: [r.ins, r.all]}\n";
+    auto twice = run_lines(both, "s", input, 256 * 1024, threads);
+    REQUIRE(twice.size() == 4);
+    CHECK_THAT(twice[1], Contains("\"type\":\"checkin\""));
+    CHECK_THAT(twice[2], Contains("\"type\":\"checkin\""));
+    CHECK_THAT(twice[2], Contains("\"in_use\":0"));
   }
 }
