@@ -70,7 +70,7 @@ sort -t, -k7,7gr <(tail -n +2 "$dir/anomalies.csv") | awk 'NR <= 8' |
            { printf "%-24s %-7s %-20s %6.0f%% %8.0f%% %6.1f\n", $1, $2, $3, 100 * $4, 100 * $5, $7 }'
 
 section "Cost per department and month (daily_cost.csv; budget alerts from alerts.jsonl)"
-grep '"stream":"cost.budget"' "$dir/alerts.jsonl" |
+{ grep '"stream":"cost.budget"' "$dir/alerts.jsonl" || true; } |  # none: no department near budget
   sed -E 's/.*"cost_center":"([^"]*)","month":"([^"]*)","alert_at":([0-9.]+).*/\2 \1 \3/' |
   awk '{ if ($3 > reached[$1 " " $2]) reached[$1 " " $2] = $3 }
        END { for (k in reached) print k, reached[k] }' > "$dir/.budget_reached"
