@@ -33,7 +33,8 @@ std::vector<BatchPtr> InputJoin::drain() {
 }
 
 BatchPtr InputJoin::merge(const Pending& p) const {
-  auto merged = std::make_shared<Batch>();  // the operator's own input: no origin
+  auto merged = std::make_shared<Batch>();
+  merged->origin = p.origin;  // the records keep their positions: a filter passes them on
   merged->watermark = std::numeric_limits<int64_t>::max();
   merged->idle = true;
   size_t total = 0;
@@ -48,6 +49,7 @@ BatchPtr InputJoin::merge(const Pending& p) const {
     marks = marks && (b->records.empty() || !b->watermarks.empty());
   }
   merged->records.reserve(total);
+  merged->positions.reserve(total);
   if (marks) merged->watermarks.reserve(total);
 
   struct Cursor {
@@ -70,6 +72,7 @@ BatchPtr InputJoin::merge(const Pending& p) const {
       if (!c.done() && (best == nullptr || c.position() < best->position())) best = &c;
     }
     if (best == nullptr) break;
+    merged->positions.push_back(best->position());
     const size_t k = best->next++;
     merged->records.push_back(best->movable != nullptr ? std::move((*best->movable)[k])
                                                        : best->batch->records[k]);

@@ -252,6 +252,7 @@ class Runner {
 
   // Operators with several inputs that are all streams of one source, each through filter,
   // route and dedup only (one batch out per batch in), read them merged (engine/input_join.h).
+  // In topological order, so a joined filter is known before what reads it.
   void plan_input_joins() {
     joined_.assign(plan_.nodes.size(), 0);
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
@@ -261,7 +262,7 @@ class Runner {
       bool one_source = true;
       for (const StreamId& input : n.inputs) {
         size_t at = input.node;
-        while (plan_.nodes[at].kind == NodeKind::kOperator && passes_batches(plan_.nodes[at])) {
+        while (plan_.nodes[at].kind == NodeKind::kOperator && passes_batches(at)) {
           at = plan_.nodes[at].inputs[0].node;
         }
         one_source = one_source && plan_.nodes[at].kind == NodeKind::kSource &&
@@ -271,8 +272,12 @@ class Runner {
       if (one_source) joined_[i] = n.op->join_inputs();
     }
   }
-  static bool passes_batches(const PlanNode& n) {
-    return n.inputs.size() == 1 && (n.type == "filter" || n.type == "route" || n.type == "dedup");
+  // Node `i` sends one batch per batch of its source, with the records' positions in it: a
+  // filter, route or dedup of one input, or of several streams of one source it reads joined.
+  bool passes_batches(size_t i) const {
+    const PlanNode& n = plan_.nodes[i];
+    return (n.inputs.size() == 1 || joined_[i]) &&
+           (n.type == "filter" || n.type == "route" || n.type == "dedup");
   }
 
   // SPEC §7 "memory stays under state.memory_limit": half of it is shared equally by the operators

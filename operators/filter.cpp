@@ -10,6 +10,9 @@ class Filter final : public Operator {
   explicit Filter(Expression where) : Operator({"out"}), where_(std::move(where)) {}
 
   bool stateless() const override { return true; }
+  // Several streams of one source come merged in the source's order, each record with the
+  // watermark the source had before it (engine/input_join.h).
+  bool join_inputs() override { return true; }
   std::optional<std::vector<FieldId>> fields_read_forwarding() const override {
     std::vector<FieldId> fields;
     where_.collect_fields(fields);

@@ -322,3 +322,21 @@ TEST_CASE("several streams of one source arrive in the source's order, also at o
     CHECK_THAT(twice[2], Contains("\"in_use\":0"));
   }
 }
+
+TEST_CASE("a filter reading several streams of one source passes each record's watermark on",
+          "[spec-2][late][join]") {
+  // v 99 at 1s is behind the source's watermark (2s): both its copies are late, also the one
+  // through f2, a filter over the source and a filter of it, and no alert fires.
+  const std::string input = event(2000, "\"metric\",\"v\":1") + event(1000, "\"metric\",\"v\":99");
+  const std::string ops =
+      "  f0: {type: filter, input: events, where: \"v > 50\"}\n"
+      "  f1: {type: filter, input: events, where: \"v > 1000\"}\n"
+      "  f2: {type: filter, input: [events, f1], where: \"true\"}\n"
+      "  t: {type: threshold, input: [f2, f0], key: [], condition: \"v > 50\"}\n";
+  for (int threads : {1, 2, 4}) {
+    INFO("threads " << threads);
+    auto lines = run_lines(ops, "[t, t.late]", input, 256 * 1024, threads);
+    REQUIRE(lines.size() == 2);
+    for (const std::string& line : lines) CHECK_THAT(line, Contains("\"stream\":\"t.late\""));
+  }
+}
