@@ -227,7 +227,9 @@ class Runner {
       summary_.nodes.push_back({n.id, n.type, rt.records_in.load(), rt.records_out.load(),
                                 n.op ? n.op->dropped() : rt.skipped_lines.load(),
                                 hook != nullptr ? hook->stats().dead_lettered : 0,
-                                n.op ? n.op->late_records() : 0});
+                                n.op ? n.op->late_records() : 0, n.sink != nullptr,
+                                hook != nullptr ? std::optional<uint64_t>(hook->stats().delivered)
+                                                : std::nullopt});
     }
     return summary_;
   }
@@ -1282,13 +1284,20 @@ Result<RunSummary> run_plan(Plan& plan, const RunOptions& options) {
 
 std::string format_summary(const Plan& plan, const RunSummary& s) {
   char line[256];
+  uint64_t sink_dead_letters = 0;  // records a webhook gave up
+  for (const NodeStats& n : s.nodes) sink_dead_letters += n.dead_lettered;
   std::snprintf(line, sizeof line,
-                "licflow: `%s` %s in %.2f s: %llu events (%.0f events/s), %llu dead letters\n",
+                "licflow: `%s` %s in %.2f s: %llu events (%.0f events/s), %llu dead letters",
                 plan.name.c_str(), s.stopped ? "stopped" : "finished", s.seconds,
                 static_cast<unsigned long long>(s.events),
                 s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0.0,
-                static_cast<unsigned long long>(s.dead_letters));
+                static_cast<unsigned long long>(s.dead_letters + sink_dead_letters));
   std::string out = line;
+  if (sink_dead_letters > 0) {
+    out += " (" + std::to_string(s.dead_letters) + " bad lines, " +
+           std::to_string(sink_dead_letters) + " records sinks gave up)";
+  }
+  out += "\n";
   std::snprintf(line, sizeof line, "  peak memory (RSS) %.1f MiB\n",
                 static_cast<double>(s.peak_rss_bytes) / (1 << 20));
   out += line;
@@ -1309,9 +1318,13 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
   for (const NodeStats& n : s.nodes) any_dead_letters |= n.dead_lettered > 0;
   if (any_dead_letters) out += "  dead letters written to " + plan.dead_letter_path + "\n";
   for (const NodeStats& n : s.nodes) {
-    std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  out %12llu", n.id.c_str(),
-                  n.type.c_str(), static_cast<unsigned long long>(n.records_in),
-                  static_cast<unsigned long long>(n.records_out));
+    // A sink sends nothing on: its second column is what left the process (a file's records
+    // are written when the run succeeds, a webhook's when its endpoint accepted them).
+    const uint64_t second = !n.sink ? n.records_out : n.delivered.value_or(n.records_in);
+    const char* what = !n.sink ? "out" : n.delivered ? "delivered" : "written";
+    std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  %-9s %12llu", n.id.c_str(),
+                  n.type.c_str(), static_cast<unsigned long long>(n.records_in), what,
+                  static_cast<unsigned long long>(second));
     out += line;
     if (n.late > 0) out += "  late " + std::to_string(n.late);
     if (n.dropped > 0) out += "  skipped " + std::to_string(n.dropped);

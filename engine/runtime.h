@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,6 +55,8 @@ struct NodeStats {
                          // lines that are no license events
   uint64_t dead_lettered = 0;  // sinks: records given up and written as dead letters (webhook)
   uint64_t late = 0;           // operators: records behind their watermark (SPEC §2)
+  bool sink = false;
+  std::optional<uint64_t> delivered;  // webhook sinks: records the endpoint accepted
 };
 
 struct RunSummary {

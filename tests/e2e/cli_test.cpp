@@ -2,6 +2,8 @@
 // run from file to file, --input, --threads invariance, generate and graph.
 #include <catch2/catch.hpp>
 
+#include <cstdio>
+
 #include "tests/test_util.h"
 
 using namespace licflow::test;
@@ -91,6 +93,10 @@ TEST_CASE("run: --input replaces the first source; file to file; summary on stde
   CHECK_THAT(r.err, Contains("dead letters written to " + dir.file("dead.jsonl")));
   auto out = read_lines(dir.file("out.jsonl"));
   REQUIRE_FALSE(out.empty());
+  // A sink's row says what it wrote, not an "out" it never has.
+  char row[64];
+  std::snprintf(row, sizeof row, "in %12zu  written   %12zu\n", out.size(), out.size());
+  CHECK_THAT(r.err, Contains(row));
   for (const std::string& line : out) {
     CHECK_THAT(line, StartsWith("{\"stream\":\"once\",\"ts\":\""));
     CHECK_THAT(line, Contains("\"type\":\"denied\""));

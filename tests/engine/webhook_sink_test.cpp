@@ -382,6 +382,9 @@ TEST_CASE("a pipeline's webhook sink delivers records and dead-letters into the 
   const std::string summary = format_summary(*plan, result.value());
   CHECK_THAT(summary, Contains("dead letters written to " + dir.file("dead.jsonl")));
   CHECK_THAT(summary, Contains("dead-lettered 50\n"));
+  CHECK_THAT(summary, Contains(", 50 dead letters (0 bad lines, 50 records sinks gave up)\n"));
+  CHECK_THAT(summary, Contains("in           50  delivered           50\n"));  // hook
+  CHECK_THAT(summary, Contains("in           50  delivered            0  dead-lettered 50\n"));
 }
 
 TEST_CASE("webhook: a checkpoint keeps the records not yet delivered, and a restart sends them",
