@@ -73,6 +73,12 @@ class FileSink final : public Sink {
       return Status::error("sink `" + id() + "`: cannot open " + path_ + ": " +
                            std::strerror(errno));
     }
+    // Known columns make the header at once: a table that gets no rows is still a table.
+    if (format_ == Format::kCsv && fixed_columns_ && !header_written_) {
+      std::string header;
+      append_csv_header(header);
+      return write(header);
+    }
     return Status::ok();
   }
 
@@ -156,7 +162,17 @@ class FileSink final : public Sink {
   }
 
  private:
-  // Serial only: the header comes from the first record.
+  void append_csv_header(std::string& out) {
+    for (size_t i = 0; i < columns_.size(); ++i) {
+      if (i > 0) out += ',';
+      append_csv_cell(out, field_name(columns_[i]));
+    }
+    if (!fixed_columns_) out += ",extra";
+    out += '\n';
+    header_written_ = true;
+  }
+
+  // Serial only: the header comes from the first record (or from `columns:`, at open).
   void append_csv_row(std::string& out, const Record& r, std::string_view stream) {
     if (!header_written_) {
       if (!fixed_columns_) {
@@ -168,13 +184,7 @@ class FileSink final : public Sink {
           if (f.id != field::kStream && f.id != kExtra) columns_.push_back(f.id);
         }
       }
-      for (size_t i = 0; i < columns_.size(); ++i) {
-        if (i > 0) out += ',';
-        append_csv_cell(out, field_name(columns_[i]));
-      }
-      if (!fixed_columns_) out += ",extra";
-      out += '\n';
-      header_written_ = true;
+      append_csv_header(out);
     }
     for (size_t i = 0; i < columns_.size(); ++i) {
       if (i > 0) out += ',';

@@ -492,6 +492,19 @@ TEST_CASE("a record's own `extra` field goes into the csv `extra` column, not a 
                                  "events,1970-01-01T00:00:01.000Z,metric,2,default,\"{\"\"extra\"\":1}\""});
 }
 
+TEST_CASE("a csv sink with `columns:` writes its header even when no record comes",
+          "[runtime][spec-6]") {
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), "{\"ts\":1000,\"type\":\"metric\",\"x\":2}\n");
+  auto plan = load_plan("name: t\nsources:\n  events: {type: file, path: " + dir.file("in.jsonl") +
+                        "}\noperators:\n  none: {type: filter, input: events, where: \"x > 5\"}\n"
+                        "sinks:\n  csv: {type: file, format: csv, columns: [ts, x], path: " +
+                        dir.file("o.csv") + ", input: none}\n");
+  REQUIRE(plan);
+  run_ok(*plan);
+  CHECK(read_lines(dir.file("o.csv")) == std::vector<std::string>{"ts,x"});
+}
+
 TEST_CASE("a resumed file sink refuses an output file shorter than its checkpoint recorded",
           "[runtime][checkpoint][spec-7]") {
   TempDir dir;
