@@ -17,11 +17,11 @@
 //   are those of earlier period indexes that have a value in the slot (a period with no value
 //   there contributes nothing, and the last `history` contributing periods are used however far
 //   back they are). A value in the record's own period is not history: a later value in the same
-//   period and slot replaces it as that period's last value. Memory per key and slot: the last
-//   `history` earlier periods plus the current one.
-// - `min_samples` must be ≥ 1 (a median of nothing is undefined), and for seasonal at most
-//   `history`, since a slot is scored on at most `history` earlier values — otherwise the
-//   operator would never score.
+//   period and slot replaces it as that period's last value. A slot is scored once it has
+//   `min_samples` earlier values in all, which may be more than the `history` its median uses.
+//   Memory per key and slot: the last max(`history`, `min_samples`) earlier periods plus the
+//   current one.
+// - `min_samples` must be ≥ 1 (a median of nothing is undefined).
 // - `threshold` and `min_stddev` must be finite and > 0: a zero floor would divide by zero, and a
 //   threshold of 0 would make a score of exactly 0 both high and low.
 // - A value is numeric when it is an integer or a finite real; bools, strings, null and a missing
@@ -164,8 +164,8 @@ class Anomaly final : public TimeOrderedOperator {
       SlotHistory& h = seasonal_[in.str()];
       if (!h.empty()) return in.fail();  // the key came twice
       const uint64_t periods = in.count(16);
-      // Memory bound of observe_seasonal: `history` earlier periods plus the current one.
-      if (periods > static_cast<uint64_t>(options_.history) + 1) return in.fail();
+      // Memory bound of observe_seasonal: the periods it keeps plus the current one.
+      if (periods > kept_periods() + 1) return in.fail();
       for (uint64_t i = 0; i < periods && !in.failed(); ++i) h.push_back({in.i64(), in.f64()});
     }
   }
@@ -213,9 +213,14 @@ class Anomaly final : public TimeOrderedOperator {
       h.back().value = x;
     } else {
       h.push_back({period, x});
-      if (h.size() > static_cast<size_t>(options_.history) + 1) h.erase(h.begin());
+      if (h.size() > kept_periods() + 1) h.erase(h.begin());
     }
     return result;
+  }
+
+  // Earlier periods a slot keeps: enough for its median and to count up to min_samples.
+  size_t kept_periods() const {
+    return static_cast<size_t>(std::max(options_.history, options_.min_samples));
   }
 
   bool reaches_threshold(double score) const {
@@ -341,11 +346,6 @@ std::unique_ptr<Operator> make_anomaly(NodeConfig& config) {
   if (allowed(config, "history", for_seasonal, method)) {
     history =
         config.has("history") ? config.get_int("history", 1, false) : std::optional<int64_t>(4);
-  }
-  if (seasonal && min_samples && history && *min_samples > *history) {
-    config.error("min_samples", "`" + id + "`: `min_samples` (" + std::to_string(*min_samples) +
-                                    ") cannot exceed `history` (" + std::to_string(*history) +
-                                    "): a slot is scored on at most `history` earlier values");
   }
   if (config.failed()) return nullptr;
   options.threshold = *threshold;
