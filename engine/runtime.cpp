@@ -278,8 +278,7 @@ class Runner {
   // filter, route or dedup of one input, or of several streams of one source it reads joined.
   bool passes_batches(size_t i) const {
     const PlanNode& n = plan_.nodes[i];
-    return (n.inputs.size() == 1 || joined_[i]) &&
-           (n.type == "filter" || n.type == "route" || n.type == "dedup");
+    return n.op && n.op->forwards_batches() && (n.inputs.size() == 1 || joined_[i]);
   }
 
   // SPEC §7 "memory stays under state.memory_limit": half of it is shared equally by the operators

@@ -28,6 +28,7 @@ class Dedup final : public Operator {
   // Which of two duplicates passes depends on their order: streams of one source come merged
   // in the source's order (engine/input_join.h), whatever the threads.
   bool join_inputs() override { return true; }
+  bool forwards_batches() const override { return true; }
 
   void process(size_t, const BatchPtr& batch, Emitter& out) override {
     const std::vector<Record>& in = batch->records;

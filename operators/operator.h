@@ -87,6 +87,9 @@ class Operator {
   // batch. An operator that orders records by event time takes them so and returns true; the
   // default, for operators to which the order across inputs means nothing, declines.
   virtual bool join_inputs() { return false; }
+  // Sends exactly one batch per input batch, each record with its position in the source batch
+  // (Batch::positions): filter, route and dedup. A join looks through such operators.
+  virtual bool forwards_batches() const { return false; }
 
   // SPEC §7 "colder state lives in RocksDB": an operator with keyed state names the kind of it
   // (the spill store's column family, e.g. "window"); the runtime then calls enable_spill once,

@@ -21,6 +21,7 @@ class Route final : public Operator {
   // Several streams of one source come merged in the source's order, each record with the
   // watermark the source had before it (engine/input_join.h).
   bool join_inputs() override { return true; }
+  bool forwards_batches() const override { return true; }
   std::optional<std::vector<FieldId>> fields_read_forwarding() const override {
     std::vector<FieldId> fields;
     for (const Expression& condition : conditions_) condition.collect_fields(fields);
