@@ -43,6 +43,19 @@ Result<std::unique_ptr<HttpEndpoint>> HttpEndpoint::start(const std::string& add
   server.Get("/healthz", [](const httplib::Request&, httplib::Response& res) {
     res.set_content("ok\n", "text/plain");
   });
+  // Both are read-only: another method gets 405 with the method that works, as HTTP asks (RFC
+  // 9110 §15.5.6), not cpp-httplib's 404 or 400.
+  const auto get_only = [](const httplib::Request&, httplib::Response& res) {
+    res.status = 405;
+    res.set_header("Allow", "GET, HEAD");
+    res.set_content("method not allowed: use GET\n", "text/plain");
+  };
+  for (const char* path : {"/metrics", "/healthz"}) {
+    server.Post(path, get_only);
+    server.Put(path, get_only);
+    server.Patch(path, get_only);
+    server.Delete(path, get_only);
+  }
   const int bound = port == 0 ? server.bind_to_any_port(host) : server.bind_to_port(host, port)
                                                                     ? port
                                                                     : -1;

@@ -154,6 +154,10 @@ TEST_CASE("GET /metrics counts what the running graph processed; GET /healthz an
   REQUIRE(health);
   CHECK(health->status == 200);
   CHECK(health->body == "ok\n");
+  auto posted = client.Post("/metrics", "x", "text/plain");
+  REQUIRE(posted);
+  CHECK(posted->status == 405);
+  CHECK(posted->get_header_value("Allow") == "GET, HEAD");
   stop = true;
   runner.join();
   REQUIRE(result.is_ok());
