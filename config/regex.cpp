@@ -1,5 +1,6 @@
 #include "config/regex.h"
 
+#include <cctype>
 #include <cstdint>
 #include <cstring>
 
@@ -76,15 +77,73 @@ bool compile_into(std::basic_regex<Char>& re, const std::basic_string<Char>& pat
   }
 }
 
+// ECMAScript's white space and line terminators beyond ASCII (ES5 §7.2–7.3: NBSP, the Zs
+// spaces, BOM, LS, PS), which libstdc++'s `\s` and `.` go by the C locale and miss.
+constexpr std::string_view kWideSpaces =
+    "\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff";
+
+// Rewrites what libstdc++'s ECMAScript grammar gets wrong into what it gets right:
+// - `\cX` (a control character, ES3) is read as the letter X: it becomes `\xHH`;
+// - with `wide`, for text beyond ASCII: `\s` and `\S` gain the spaces above (in a class too,
+//   except `\S`, which a class cannot widen), and `.` stops at U+2028/U+2029 as at `\n`.
+std::string rewrite_pattern(std::string_view pattern, bool wide) {
+  std::string out;
+  out.reserve(pattern.size());
+  bool in_class = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\' && i + 1 < pattern.size()) {
+      const char e = pattern[++i];
+      const bool then_letter =
+          i + 1 < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i + 1]));
+      if (e == 'c' && then_letter) {
+        static constexpr char kHex[] = "0123456789abcdef";
+        const int code = pattern[++i] % 32;
+        out += "\\x";
+        out += kHex[code >> 4];
+        out += kHex[code & 15];
+      } else if (wide && e == 's') {
+        out += in_class ? "\\s" + std::string(kWideSpaces)
+                        : "[\\s" + std::string(kWideSpaces) + "]";
+      } else if (wide && e == 'S' && !in_class) {
+        out += "[^\\s" + std::string(kWideSpaces) + "]";
+      } else {
+        out += c;
+        out += e;
+      }
+      continue;
+    }
+    if (in_class) {
+      in_class = c != ']';
+    } else if (c == '[') {
+      in_class = true;
+      out += c;
+      // `]` right after `[` or `[^` is ECMAScript's empty class `[]` (or `[^]`): it closes it.
+      if (i + 1 < pattern.size() && pattern[i + 1] == '^') out += pattern[++i];
+      continue;
+    } else if (wide && c == '.') {
+      out += "[^\\n\\r\\u2028\\u2029]";
+      continue;
+    }
+    out += c;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::unique_ptr<const Regex> Regex::compile(const std::string& pattern, std::string* error) {
   std::unique_ptr<Regex> re(new Regex());
-  if (!compile_into(re->wide_, to_wide(pattern), error)) return nullptr;
+  if (!compile_into(re->wide_, to_wide(rewrite_pattern(pattern, /*wide=*/true)), error)) {
+    return nullptr;
+  }
   // `\u00e9` or `\xe9` name characters beyond ASCII, which the byte regex would cut to a byte.
   re->ascii_pattern_ = is_ascii(pattern) && pattern.find("\\u") == std::string::npos &&
                        pattern.find("\\x") == std::string::npos;
-  if (re->ascii_pattern_ && !compile_into(re->bytes_, pattern, error)) return nullptr;
+  if (re->ascii_pattern_ &&
+      !compile_into(re->bytes_, rewrite_pattern(pattern, /*wide=*/false), error)) {
+    return nullptr;
+  }
   return re;
 }
 

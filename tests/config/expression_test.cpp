@@ -498,9 +498,35 @@ TEST_CASE("regex =~ matches characters, not bytes", "[expression][spec-4]") {
   check_bool("'X1' =~ '^[\\u0430-\\u044f]+$'", false);
   check_bool("'яблоко' =~ '^[\\u0430-\\u044f]+$'", true);
   check_bool("'a' =~ '\\xe9'", false);
+  // ECMAScript's white space beyond ASCII (NBSP, ideographic space, PS, BOM) is `\s`.
+  check_bool("'john\u00a0smith' =~ 'john\\ssmith'", true);
+  check_bool("'john\u3000smith' =~ 'john\\ssmith'", true);
+  check_bool("'john\u2029smith' =~ '^john[\\s]smith$'", true);
+  check_bool("'john\ufeffsmith' =~ 'john\\Ssmith'", false);
+  check_bool("'john\u00a0smith' =~ 'john\\Ssmith'", false);
+  check_bool("'jöhn smith' =~ 'jöhn\\Ssmith'", false);
+  check_bool("'jöhn_smith' =~ 'jöhn\\Ssmith'", true);
+  // `.` stops at every line terminator, U+2028 and U+2029 too.
+  check_bool("'a\u2028b' =~ 'a.b'", false);
+  check_bool("'a\u00e9b' =~ 'a.b'", true);
+  check_bool("'a\u2028b' =~ 'a[.\u2028]b'", true);  // in a class `.` is itself
   Record r;
   r.set(intern_field("s"), Value(std::string(100000, 'a') + "é"));
   CHECK(eval("s =~ '^a.*é$'", r) == Value(true));  // long non-ASCII text neither crashes
+}
+
+TEST_CASE("regex \\cX is a control character", "[expression][spec-4]") {
+  Record r;
+  r.set(intern_field("s"), Value(std::string("a\nb")));
+  CHECK(eval("s =~ 'a\\cJb'", r) == Value(true));
+  CHECK(eval("s =~ 'a\\cjb'", r) == Value(true));
+  CHECK(eval("s =~ '^a[\\cJ]b$'", r) == Value(true));
+  r.set(intern_field("s"), Value(std::string("aJb")));
+  CHECK(eval("s =~ 'a\\cJb'", r) == Value(false));
+  r.set(intern_field("s"), Value(std::string("é\tb")));
+  CHECK(eval("s =~ '^é\\cIb$'", r) == Value(true));  // through the wide regex too
+  r.set(intern_field("s"), Value(std::string("\\cI")));
+  CHECK(eval("s =~ '^\\\\\\\\cI$'", r) == Value(true));  // an escaped backslash, then `cI`
 }
 
 TEST_CASE("regex search on a long field neither crashes nor errors", "[expression][spec-4]") {
