@@ -950,8 +950,9 @@ class Runner {
     }
   }
 
-  // Idleness (SPEC §2, engine/watermarks.h): with several sources, one that ended or has sent
-  // nothing for time.idle_timeout gets an idle marker, so it stops holding back the others.
+  // Idleness (SPEC §2, engine/watermarks.h): with several sources, one that has sent nothing
+  // for time.idle_timeout, ended or not, gets an idle marker, so it stops holding back the
+  // others.
   struct SourceFeed {
     uint64_t next_seq = 0;
     Clock::time_point last_data = Clock::now();
@@ -976,9 +977,11 @@ class Runner {
             std::max(summary_.peak_chunks_in_flight, queue_.in_flight());
         SourceFeed& source = sources[chunk->source];
         if (chunk->end) {
+          // An ended source goes on holding back the others at its last watermark, as a quiet
+          // one does, until idle_timeout (below): SPEC §2's end of input is every source's, and
+          // two file sources give the same output whichever ends first.
           --active;
           source.ended = true;
-          if (active > 0 && !source.idle) hand_over(idle_marker(chunk->source), source);
           continue;
         }
         source.last_data = Clock::now();
@@ -996,9 +999,9 @@ class Runner {
         const auto now = Clock::now();
         for (uint32_t s = 0; s < source_count_; ++s) {
           SourceFeed& source = sources[s];
-          if (source.ended || source.idle || now - source.last_data < idle_timeout) continue;
-          spdlog::info("source `{}` is idle: it no longer holds back the watermark",
-                       plan_.nodes[s].id);
+          if (source.idle || now - source.last_data < idle_timeout) continue;
+          spdlog::info("source `{}` {}: it no longer holds back the watermark", plan_.nodes[s].id,
+                       source.ended ? "has ended and is idle" : "is idle");
           source.idle = true;
           hand_over(idle_marker(s), source);
         }
