@@ -78,7 +78,10 @@ struct FeatureState {
   std::string server;
   std::string feature;
   DupGroup dup_group = DupGroup::kNone;
-  int64_t in_use = 0;
+  // Exact: `count` is any 64-bit integer >= 1 (SPEC §1), so a sum of them may pass the int64
+  // limit; records show it capped there (in_use()), and a checkin takes off exactly what its
+  // checkout added.
+  __int128 held = 0;
   std::optional<int64_t> capacity;
   int64_t queued = 0;
   bool exhausted = false;
@@ -94,6 +97,22 @@ struct FeatureState {
   uint64_t checkouts_opened = 0;  // since the state was created or loaded
   uint64_t walk_steps = 0;        // checkouts visited by the walks
   std::unordered_map<std::string, std::multiset<int64_t>> holders;  // dup_group only
+
+  // What records show as `in_use`.
+  int64_t in_use() const {
+    return held > std::numeric_limits<int64_t>::max() ? std::numeric_limits<int64_t>::max()
+                                                      : static_cast<int64_t>(held);
+  }
+  // `held` from the open checkouts (a checkpoint keeps only its capped value).
+  __int128 held_by_open() const {
+    __int128 sum = 0;
+    if (dup_group == DupGroup::kNone) {
+      for (const auto& [order, c] : open) sum += c.count;
+    } else {
+      for (const auto& [holder, counts] : holders) sum += *counts.rbegin();
+    }
+    return sum;
+  }
 };
 
 // server -> the names of its features, in the order server_down closes them.
@@ -122,7 +141,7 @@ class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
     out.str(s.server);
     out.str(s.feature);
     out.u8(static_cast<uint8_t>(s.dup_group));
-    out.i64(s.in_use);
+    out.i64(s.in_use());
     out.boolean(s.capacity.has_value());
     out.i64(s.capacity.value_or(0));
     out.i64(s.queued);
@@ -147,7 +166,7 @@ class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
     const uint8_t dup_group = in.u8();
     if (dup_group > static_cast<uint8_t>(DupGroup::kUserHost)) return in.fail();
     s.dup_group = static_cast<DupGroup>(dup_group);
-    s.in_use = in.i64();
+    const int64_t in_use = in.i64();
     const bool has_capacity = in.boolean();
     const int64_t capacity = in.i64();
     if (has_capacity) s.capacity = capacity;
@@ -168,6 +187,8 @@ class FeatureStateCodec final : public KeyedState<FeatureState>::Codec {
       if (s.dup_group != DupGroup::kNone) s.holders[c.holder].insert(c.count);
       s.open.emplace(order, std::move(c));
     }
+    s.held = s.held_by_open();
+    if (!in.failed() && s.in_use() != in_use) return in.fail();
   }
 
   // O(1), since it runs for every state a batch touches: libstdc++'s nodes (a tree node has three
@@ -409,18 +430,10 @@ class LicenseState final : public TimeOrderedOperator {
     s.open.emplace(order, std::move(c));
   }
 
-  // `count` is any 64-bit integer >= 1 (SPEC §1): a sum of them stops at the int64 limit
-  // rather than wrapping around.
-  static void add_saturating(int64_t& total, int64_t delta) {
-    if (__builtin_add_overflow(total, delta, &total)) {
-      total = delta > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
-    }
-  }
-
   // Adds (sign +1) or removes (-1) a checkout's contribution to in_use.
   void add_to_in_use(FeatureState& s, const Checkout& c, int sign) {
     if (s.dup_group == DupGroup::kNone) {
-      add_saturating(s.in_use, sign * c.count);
+      s.held += sign * static_cast<__int128>(c.count);
     } else {
       std::multiset<int64_t>& counts = s.holders[c.holder];
       int64_t before = counts.empty() ? 0 : *counts.rbegin();
@@ -431,9 +444,8 @@ class LicenseState final : public TimeOrderedOperator {
       }
       int64_t after = counts.empty() ? 0 : *counts.rbegin();
       if (counts.empty()) s.holders.erase(c.holder);
-      add_saturating(s.in_use, after - before);
+      s.held += static_cast<__int128>(after) - before;
     }
-    s.in_use = std::max<int64_t>(0, s.in_use);
   }
 
   std::optional<Record> close_for_checkin(FeatureState& s, const Record& r) {
@@ -540,13 +552,13 @@ class LicenseState final : public TimeOrderedOperator {
     if (features == server_features_.end()) return;
     for (const std::string& feature : features->second) {
       FeatureState& s = state_for(server, feature);
-      if (s.in_use <= 0) continue;
+      if (s.held <= 0) continue;
       std::vector<Record> sessions;
       while (!s.open.empty()) {
         auto session = close(s, s.open.begin()->first, r.ts, "server_down");
         if (session) sessions.push_back(std::move(*session));
       }
-      s.in_use = 0;
+      s.held = 0;
       Record copy(r, kAnnotations);
       copy.set(field::kFeature, Value(feature));
       annotate(copy, s);
@@ -558,11 +570,11 @@ class LicenseState final : public TimeOrderedOperator {
 
   void annotate(Record& r, const FeatureState& s) {
     const Fields& f = fields();
-    r.set(f.in_use, Value(s.in_use));
+    r.set(f.in_use, Value(s.in_use()));
     if (s.capacity) {
       r.set(field::kCapacity, Value(*s.capacity));
-      r.set(f.available, Value(*s.capacity - s.in_use));
-      r.set(f.utilization, *s.capacity == 0 ? Value() : Value(static_cast<double>(s.in_use) /
+      r.set(f.available, Value(*s.capacity - s.in_use()));
+      r.set(f.utilization, *s.capacity == 0 ? Value() : Value(static_cast<double>(s.in_use()) /
                                                               static_cast<double>(*s.capacity)));
     } else {
       r.set(field::kCapacity, Value());
@@ -574,7 +586,7 @@ class LicenseState final : public TimeOrderedOperator {
 
   void check_edges(FeatureState& s, int64_t ts) {
     if (!s.capacity) return;
-    int64_t available = *s.capacity - s.in_use;
+    int64_t available = *s.capacity - s.in_use();
     const char* type = nullptr;
     if (available <= 0 && !s.exhausted) {
       s.exhausted = true;

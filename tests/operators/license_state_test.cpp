@@ -399,14 +399,28 @@ TEST_CASE("license_state with several inputs holds records until every input's w
   CHECK(state->late_records() == 0);
 }
 
-TEST_CASE("in_use stops at the 64-bit limit instead of wrapping around", "[license_state][spec-5]") {
-  Harness h;
-  h.run(R"({"ts":1,"type":"checkout","feature":"f","handle":"a","count":9223372036854775807}
+TEST_CASE("in_use shows at most the 64-bit limit, and the sum beneath stays exact",
+          "[license_state][spec-5]") {
+  SECTION("every checkout counts") {
+    Harness h;
+    h.run(R"({"ts":1,"type":"checkout","feature":"f","handle":"a","count":9223372036854775807}
 {"ts":2,"type":"checkout","feature":"f","handle":"b","count":1}
 {"ts":3,"type":"checkin","feature":"f","handle":"b"}
+{"ts":4,"type":"checkout","feature":"f","handle":"c","count":1}
+{"ts":5,"type":"checkin","feature":"f","handle":"a"}
 )");
-  // Saturated, the sum is no longer exact: b's checkin takes its 1 off the limit.
-  CHECK(in_use(h.records()) == std::vector<int64_t>{INT64_MAX, INT64_MAX, INT64_MAX - 1});
+    // Past the limit the records show the limit, and a's checkin leaves exactly c's 1.
+    CHECK(in_use(h.records()) == std::vector<int64_t>{INT64_MAX, INT64_MAX, INT64_MAX,
+                                                      INT64_MAX, 1});
+  }
+  SECTION("dup_group") {
+    Harness h("features: {f: {dup_group: user}}\n");
+    h.run(R"({"ts":1,"type":"checkout","feature":"f","user":"u","handle":"a","count":9223372036854775807}
+{"ts":2,"type":"checkout","feature":"f","user":"v","handle":"b","count":4611686018427387904}
+{"ts":3,"type":"checkin","feature":"f","handle":"a"}
+)");
+    CHECK(in_use(h.records()) == std::vector<int64_t>{INT64_MAX, INT64_MAX, 4611686018427387904});
+  }
 }
 
 TEST_CASE("checkins without a handle match the same checkouts before and after the user/host "

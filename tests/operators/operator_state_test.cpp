@@ -211,6 +211,21 @@ TEST_CASE("license_state resumes open checkouts, holders, queues and exhaustion 
   CHECK(out[1].size() == 9);
 }
 
+TEST_CASE("license_state resumes an in_use beyond the 64-bit limit exactly",
+          "[checkpoint][operator-state][license_state]") {
+  const std::string yaml = kHeader + "operators:\n  op: {type: license_state, input: e}\n";
+  const std::string big = R"("feature":"tok","count":9223372036854775807)";
+  const std::string events = ev("09:00", "checkout", big + R"(,"handle":"a")") +
+                             ev("09:01", "checkout", big + R"(,"handle":"b")") +
+                             ev("09:02", "checkout", R"("feature":"tok","handle":"c","count":2)") +
+                             ev("09:03", "checkin", R"("feature":"tok","handle":"a")") +
+                             ev("09:04", "checkin", R"("feature":"tok","handle":"b")");
+  const Output out = check_restarts(yaml, batches(events, 1, at("00:01") - at("00:00")));
+  REQUIRE(out[0].size() == 5);
+  CHECK(out[0][3].find("\"in_use\":9223372036854775807") != std::string::npos);
+  CHECK(out[0][4].find("\"in_use\":2") != std::string::npos);
+}
+
 TEST_CASE("window resumes tumbling windows, gauges, revisions and exact sets from a checkpoint",
           "[checkpoint][operator-state][window]") {
   const std::string yaml = kHeader +
