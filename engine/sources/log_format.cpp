@@ -121,6 +121,19 @@ std::optional<int64_t> parse_time_of_day(std::string_view text) {
 }
 
 void LogClock::set_date(int64_t days, int64_t time_of_day_ms) {
+  if (has_date_ && days == days_) {
+    // The current date again (a periodic timestamp, a dated record): only the hour daylight
+    // saving time repeats needs care. Going back by at most an hour into it is its second pass,
+    // as in observe(); the clock stays there until past that hour.
+    if (time_of_day_ms < last_time_ && last_time_ - time_of_day_ms <= kHourMs &&
+        occurs_twice(time_of_day_ms)) {
+      second_pass_ = true;
+    } else if (!occurs_twice(time_of_day_ms)) {
+      second_pass_ = false;
+    }
+    last_time_ = time_of_day_ms;
+    return;
+  }
   has_date_ = true;
   days_ = days;
   last_time_ = time_of_day_ms;
@@ -142,9 +155,9 @@ bool LogClock::occurs_twice(int64_t time_of_day_ms) const {
 }
 
 std::optional<int64_t> LogClock::observe(int64_t time_of_day_ms) {
-  constexpr int64_t kHour = 3'600'000;
   if (has_date_ && time_of_day_ms < last_time_) {
-    if (!second_pass_ && last_time_ - time_of_day_ms <= kHour && occurs_twice(time_of_day_ms)) {
+    if (!second_pass_ && last_time_ - time_of_day_ms <= kHourMs &&
+        occurs_twice(time_of_day_ms)) {
       second_pass_ = true;  // daylight saving time ended: the same hour again
     } else {
       ++days_;

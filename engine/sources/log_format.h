@@ -48,7 +48,8 @@ class LogClock {
   explicit LogClock(const SourceFormat& format)
       : zone_(format.zone), offset_ms_(int64_t{format.utc_offset_minutes} * 60'000) {}
   bool has_date() const { return has_date_; }
-  // An explicit date with the time of its line.
+  // An explicit date with the time of its line. The current date again keeps (or enters) the
+  // second pass of the hour daylight saving time repeats, as observe() does.
   void set_date(int64_t days, int64_t time_of_day_ms);
   // A line's time of day; rolls the date over when the clock went backwards. Call for every line
   // that has a time, events or not. The event time, or nullopt while no date is known. In a
@@ -68,6 +69,8 @@ class LogClock {
   int64_t ts(int64_t time_of_day_ms) const;
   // In a named zone: `time_of_day_ms` occurs twice on the current date.
   bool occurs_twice(int64_t time_of_day_ms) const;
+
+  static constexpr int64_t kHourMs = 3'600'000;
 
   const date::time_zone* zone_;
   int64_t offset_ms_;

@@ -12,9 +12,10 @@
 //   7 `hostid_removed`, 8 `failover`, 9 `transfer_lost`, 10 `meter_empty`, 11 `heartbeat`,
 //   12 `expired`, 13 `returned`; other codes `why_N`.
 // - Dates: records carry `mm/dd` without a year. The year comes from the `START host mm/dd/yyyy
-//   hh:mm` record, periodic `mm/dd/yyyy hh:mm` timestamps and `END` records, and moves on when a
-//   date would otherwise lie more than half a year back. `small` records carry only `hh:mm`: their
-//   date is the current one, moved a day on when the clock goes backwards. Times in `detailed`
+//   hh:mm` record, periodic `mm/dd/yyyy hh:mm` (or `TIMESTAMP mm/dd/yyyy hh:mm`) timestamps and
+//   `END` records, and moves on when a date would otherwise lie more than half a year back.
+//   `small` records carry only `hh:mm`: their date is the current one (the last START, timestamp
+//   or dated record), moved a day on when the clock goes backwards. Times in `detailed`
 //   records have a fraction of a second, truncated to ms. The zone is the source's `timezone:`.
 // - `START` is a server (re)start: `server_down` then `server_up` (as FlexNet's banner);
 //   `SHUTDOWN` is `server_down`.
@@ -107,6 +108,8 @@ class RlmTranslator final : public LogTranslator {
     if (record[0] >= '0' && record[0] <= '9' && record.find('/') != std::string_view::npos) {
       return set_date(w[0], w.size() > 1 ? w[1] : "", error);  // a periodic timestamp
     }
+    // The same, as some servers and tools write it.
+    if (record == "TIMESTAMP" && w.size() >= 3) return set_date(w[1], w[2], error);
     if (record == "SHUTDOWN") return shutdown(w, out, error);
     if (record == "OUT") return checkout(w, out, error);
     if (record == "IN") return checkin(w, out, error);

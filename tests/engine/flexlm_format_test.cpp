@@ -174,6 +174,28 @@ TEST_CASE("flexlm: the hour repeated when daylight saving time ends is not a mid
   CHECK_THAT(t.events[4], Contains(R"("ts":1792969800000,"type":"checkout")"));
 }
 
+TEST_CASE("flexlm: a TIMESTAMP inside the repeated hour keeps its second pass",
+          "[flexlm][spec-1]") {
+  // Europe/Berlin, 2023-10-29: at 03:00 CEST the clock goes back to 02:00 CET.
+  const std::string log =
+      " 1:50:00 (lmgrd) TIMESTAMP 10/29/2023\n"
+      " 2:50:00 (MLM) OUT: \"A\" u@h\n"          // CEST: 00:50Z
+      " 2:10:00 (MLM) OUT: \"B\" u@h\n"          // back into the hour, CET: 01:10Z
+      " 2:20:00 (lmgrd) TIMESTAMP 10/29/2023\n"  // still the second pass
+      " 2:30:00 (MLM) IN: \"B\" u@h\n"           // CET: 01:30Z
+      " 3:10:00 (lmgrd) TIMESTAMP 10/29/2023\n"  // past the hour
+      " 3:20:00 (MLM) IN: \"A\" u@h\n";          // CET: 02:20Z
+  SourceFormat format = log_format("flexlm", "eu1");
+  format.zone = find_time_zone("Europe/Berlin");
+  REQUIRE(format.zone != nullptr);
+  Translated t = translate_log(log, format);
+  REQUIRE(t.events.size() == 4);
+  CHECK_THAT(t.events[0], Contains(R"("ts":1698540600000,"type":"checkout")"));
+  CHECK_THAT(t.events[1], Contains(R"("ts":1698541800000,"type":"checkout")"));
+  CHECK_THAT(t.events[2], Contains(R"("ts":1698543000000,"type":"checkin")"));
+  CHECK_THAT(t.events[3], Contains(R"("ts":1698546000000,"type":"checkin")"));
+}
+
 TEST_CASE("flexlm: time zones are UTC, fixed offsets or zone names", "[flexlm][spec-1]") {
   CHECK(parse_utc_offset("UTC") == 0);
   CHECK(parse_utc_offset("Z") == 0);

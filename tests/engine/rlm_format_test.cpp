@@ -58,6 +58,36 @@ TEST_CASE("rlm: mm/dd dates cross New Year into the next year", "[rlm][spec-1]")
         R"({"ts":1798762200000,"type":"checkin","server":"default","feature":"cad","user":"u","host":"h","count":1,"handle":"9","reason":"exited"})");
 }
 
+TEST_CASE("rlm: dated records follow the hour daylight saving time repeats", "[rlm][spec-1]") {
+  // Europe/Berlin, 2023-10-29: at 03:00 CEST the clock goes back to 02:00 CET.
+  const std::string log =
+      "START lic01 10/29/2023 01:59\n"
+      "OUT katana 1.0 0 asmith h \"\" 2 5 0 5c 0 138b \"\" \"katana\" \"1.0\" 10/29 02:55:45\n"
+      "IN 2 katana 1.0 asmith h \"\" 2 0 0 5c 10/29 02:22:26\n"
+      "OUT katana 1.0 0 asmith h \"\" 1 5 0 5d 0 138b \"\" \"katana\" \"1.0\" 10/29 03:05:00\n";
+  SourceFormat format = log_format("rlm");
+  format.zone = find_time_zone("Europe/Berlin");
+  REQUIRE(format.zone != nullptr);
+  Translated t = translate_log(log, format);
+  REQUIRE(t.events.size() == 5);
+  CHECK_THAT(t.events[2], Contains(R"("ts":1698540945000,"type":"checkout")"));  // 00:55:45Z
+  CHECK_THAT(t.events[3], Contains(R"("ts":1698542546000,"type":"checkin")"));   // 01:22:26Z
+  CHECK_THAT(t.events[4], Contains(R"("ts":1698545100000,"type":"checkout")"));  // 02:05Z
+}
+
+TEST_CASE("rlm: TIMESTAMP records move the date of small records on", "[rlm][spec-1]") {
+  const std::string log =
+      "START lic01 12/06/2019 10:00\n"
+      "OUT f 1.0 u h \"\" 1 1 0 17:00\n"
+      "12/08/2019 00:00\n"
+      "TIMESTAMP 12/09/2019 00:00\n"
+      "OUT f 1.0 u h \"\" 1 2 0 09:00\n";
+  Translated t = translate_log(log, log_format("rlm"));
+  REQUIRE(t.events.size() == 4);
+  CHECK_THAT(t.events[2], Contains(R"("ts":1575651600000,"type":"checkout")"));  // 12/06 17:00Z
+  CHECK_THAT(t.events[3], Contains(R"("ts":1575882000000,"type":"checkout")"));  // 12/09 09:00Z
+}
+
 TEST_CASE("rlm: small records take the date from earlier lines and the product from the handle",
           "[rlm][spec-1]") {
   const std::string log =
