@@ -31,6 +31,7 @@
 #include "engine/sources/flexlm_format.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <string>
 #include <vector>
@@ -140,11 +141,14 @@ bool parse_body(std::string_view s, Body& body, std::string& error) {
     std::string_view second = next_word(words);
     if ((second == "licenses" || second == "license") && trim(words).empty() && !first.empty() &&
         first.find_first_not_of("0123456789") == std::string_view::npos) {
-      if (first.size() > 18 || std::stoll(std::string(first)) < 1) {
+      // Any 64-bit count >= 1, as SPEC §1's `count`.
+      int64_t count = 0;
+      const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), count);
+      if (ec != std::errc() || count < 1) {
         error = "flexlm: bad license count `" + std::string(group) + "`";
         return false;
       }
-      body.count = std::stoll(std::string(first));
+      body.count = count;
     } else if (!group.empty() &&
                group.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZ_") == std::string_view::npos) {
       body.reason = group;
