@@ -288,15 +288,26 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
+  // Fires and drops in time order, a fire first at equal times: a key's windows are dropped as
+  // the watermark passes them, not after every window up to `time` has fired, so a long stretch
+  // of carried-only windows (a license held all week, a watermark jump) costs time linear in
+  // their number — each drop erases from the front of the key's windows.
   void on_time(int64_t time) override {
     fired_until_ = time;
-    while (!state_.fire_at.empty() && state_.fire_at.begin()->first <= time) {
-      auto due = state_.fire_at.extract(state_.fire_at.begin());
-      fire(due.key(), due.mapped());
-    }
-    while (!state_.drop_at.empty() && state_.drop_at.begin()->first <= time) {
-      auto due = state_.drop_at.extract(state_.drop_at.begin());
-      drop_windows(due.key() - options_.allowed_lateness_ms, due.mapped(), time);
+    auto& fire_at = state_.fire_at;
+    auto& drop_at = state_.drop_at;
+    for (;;) {
+      const bool fire_due = !fire_at.empty() && fire_at.begin()->first <= time;
+      const bool drop_due = !drop_at.empty() && drop_at.begin()->first <= time;
+      if (fire_due && (!drop_due || fire_at.begin()->first <= drop_at.begin()->first)) {
+        auto due = fire_at.extract(fire_at.begin());
+        fire(due.key(), due.mapped());
+      } else if (drop_due) {
+        auto due = drop_at.extract(drop_at.begin());
+        drop_windows(due.key() - options_.allowed_lateness_ms, due.mapped(), due.key());
+      } else {
+        break;
+      }
     }
   }
 
