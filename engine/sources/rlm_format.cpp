@@ -21,9 +21,11 @@
 //   `SHUTDOWN` is `server_down`.
 // - `small` IN / DEQUE records name no product: the product, user and host come from the OUT / QUE
 //   record with the same handle; an unknown handle makes the record a dead letter.
+// - `INUSE` (licenses held when a log file starts, listed again when it ends) is a checkout when
+//   its handle is not open yet, so that a license held across a log switch or before the log
+//   began is counted and its IN closes it; an INUSE of an open handle is skipped.
 // - A license record before any date is known is a dead letter ("no date yet"). Other record
-//   types (header, PRODUCT, INUSE, AUTH, …) are skipped and counted.
-//   TODO: INUSE records (licenses held when a log file starts) are not yet turned into checkouts.
+//   types (header, PRODUCT, AUTH, …) are skipped and counted.
 #include "engine/sources/rlm_format.h"
 
 #include <algorithm>
@@ -116,6 +118,7 @@ class RlmTranslator final : public LogTranslator {
     if (record == "DENY") return denied(w, out, error);
     if (record == "QUE") return queued(w, out, error);
     if (record == "DEQUE") return dequeued(w, out, error);
+    if (record == "INUSE") return in_use(w, out, error);
     return LineKind::kSkipped;
   }
 
@@ -201,6 +204,27 @@ class RlmTranslator final : public LogTranslator {
         .field("count", *count)
         .field("handle", handle)
         .field("project", small ? std::string_view() : w[13])
+        .end();
+    return LineKind::kEvents;
+  }
+
+  // INUSE product version pool# user host "isv_def" count server_handle [share_handle]
+  //       process_id mm/dd hh:mm:ss   (every layout; share_handle since reportlog v12.2)
+  LineKind in_use(const std::vector<std::string_view>& w, std::string& out, std::string& error) {
+    if (w.size() < 12) return unreadable("INUSE", error);
+    auto count = parse_count(w[7]);
+    if (!count || w[1].empty()) return unreadable("INUSE", error);
+    const std::string handle(w[8]);
+    auto ts = event_time(w[w.size() - 2], w[w.size() - 1], "INUSE", error);
+    if (!ts) return LineKind::kDeadLetter;
+    if (open_.count(handle) > 0) return LineKind::kSkipped;
+    open_[handle] = {std::string(w[1]), std::string(w[4]), std::string(w[5])};
+    EventWriter(out, *ts, "checkout", server_)
+        .field("feature", w[1])
+        .field("user", w[4])
+        .field("host", w[5])
+        .field("count", *count)
+        .field("handle", handle)
         .end();
     return LineKind::kEvents;
   }

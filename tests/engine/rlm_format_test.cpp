@@ -58,6 +58,28 @@ TEST_CASE("rlm: mm/dd dates cross New Year into the next year", "[rlm][spec-1]")
         R"({"ts":1798762200000,"type":"checkin","server":"default","feature":"cad","user":"u","host":"h","count":1,"handle":"9","reason":"exited"})");
 }
 
+TEST_CASE("rlm: INUSE opens a checkout held when the log starts, once", "[rlm][spec-1]") {
+  const std::string log =
+      "START lic01 11/27/2026 08:00\n"
+      "INUSE cad 1.0 1 jdoe ws042 \"\" 2 4a 1f3 11/27 08:00:00\n"             // held before
+      "INUSE sim 1.0 1 ann ws007 \"\" 1 4b 0 2e1 11/27 08:00:00\n"            // with share_handle
+      "IN 1 cad 1.0 jdoe ws042 \"\" 2 0 0 4a 11/27 09:00:00\n"
+      "INUSE sim 1.0 1 ann ws007 \"\" 1 4b 0 2e1 11/27 18:00:00\n"            // at the end: open
+      "INUSE cad 1.0 1 jdoe ws042 \"\" 2 4a 1f3 11/27\n";                     // unreadable
+  Translated t = translate_log(log, log_format("rlm"));
+  const std::vector<std::string> expected = {
+      R"({"ts":1795766400000,"type":"server_down","server":"default"})",
+      R"({"ts":1795766400000,"type":"server_up","server":"default"})",
+      R"({"ts":1795766400000,"type":"checkout","server":"default","feature":"cad","user":"jdoe","host":"ws042","count":2,"handle":"4a"})",
+      R"({"ts":1795766400000,"type":"checkout","server":"default","feature":"sim","user":"ann","host":"ws007","count":1,"handle":"4b"})",
+      R"({"ts":1795770000000,"type":"checkin","server":"default","feature":"cad","user":"jdoe","host":"ws042","count":2,"handle":"4a"})",
+  };
+  CHECK(t.events == expected);
+  CHECK(t.skipped == 1);
+  REQUIRE(t.dead_letters.size() == 1);
+  CHECK(t.dead_letters[0].line == 6);
+}
+
 TEST_CASE("rlm: dated records follow the hour daylight saving time repeats", "[rlm][spec-1]") {
   // Europe/Berlin, 2023-10-29: at 03:00 CEST the clock goes back to 02:00 CET.
   const std::string log =
