@@ -274,6 +274,13 @@ class Runner {
       if (one_source) joined_[i] = n.op->join_inputs();
     }
   }
+  // What a checkpoint's operator state must have been saved by: the operator's YAML entry, and
+  // whether it read its inputs joined (its state then has one input, not one per stream).
+  static constexpr char kJoinedMark[] = "\n# inputs joined";
+  std::string state_identity(size_t i) const {
+    return plan_.nodes[i].config_text + (joined_[i] ? kJoinedMark : "");
+  }
+
   // Node `i` sends one batch per batch of its source, with the records' positions in it: a
   // filter, route or dedup of one input, or of several streams of one source it reads joined.
   bool passes_batches(size_t i) const {
@@ -369,7 +376,16 @@ class Runner {
         return refuse("operator `" + op.id + "` (" + op.type + ") has state but is no longer in " +
                       "the pipeline");
       }
-      if (n->type != op.type || n->config_text != op.config) {
+      const std::string now = state_identity(static_cast<size_t>(n - plan_.nodes.data()));
+      if (n->type != op.type || now != op.config) {
+        if (n->type == op.type && n->config_text + kJoinedMark == op.config) {
+          return refuse("operator `" + op.id + "` read its inputs joined at the checkpoint " +
+                        "(streams of one source) and no longer does: the graph above it changed");
+        }
+        if (n->type == op.type && now == op.config + kJoinedMark) {
+          return refuse("operator `" + op.id + "` now reads its inputs joined (streams of one " +
+                        "source) and did not at the checkpoint: the graph above it changed");
+        }
         return refuse("operator `" + op.id + "` changed since the checkpoint; its state no longer fits");
       }
       StateReader in = store_->operator_reader(op.id);
@@ -479,7 +495,7 @@ class Runner {
         StateWriter w = store_->operator_writer(n.id, c.number);
         n.op->save_state(w);
         store_->end_operator(n.id, w);
-        c.operators.push_back({n.id, n.type, n.config_text});
+        c.operators.push_back({n.id, n.type, state_identity(i)});
       } else if (n.source && n.source->can_resume()) {
         c.sources.push_back(
             {n.id, runtime_[i]->next_offset, runtime_[i]->next_line, n.source->input_identity()});

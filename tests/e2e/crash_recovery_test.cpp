@@ -184,6 +184,36 @@ TEST_CASE("resuming is refused when a stateful operator changed; --reset-state s
   CHECK_THAT(other_format.err, Contains("sink `out` writes to another file or in another format"));
 }
 
+TEST_CASE("resuming says so when an operator's inputs became joined or stopped being joined",
+          "[e2e][checkpoint][join]") {
+  TempDir dir;
+  write_file(dir.file("a.jsonl"), "{\"ts\":1000,\"type\":\"denied\",\"feature\":\"f\"}\n");
+  write_file(dir.file("b.jsonl"), "{\"ts\":1000,\"type\":\"denied\",\"feature\":\"g\"}\n");
+  // `w` reads two filters: of one source (joined: one input in its state), or of two.
+  auto pipeline = [&](const std::string& second_source) {
+    write_file(dir.file("p.yaml"),
+               "name: p\nstate: {dir: ./state}\nsources:\n"
+               "  a: {type: file, path: a.jsonl}\n  b: {type: file, path: b.jsonl}\n"
+               "operators:\n"
+               "  f1: {type: filter, input: a, where: 'true'}\n"
+               "  f2: {type: filter, input: " + second_source + ", where: 'true'}\n"
+               "  w: {type: window, input: [f1, f2], size: 1h, aggregates: {n: count()}}\n"
+               "sinks:\n  out: {type: file, path: out.jsonl, input: w}\n");
+  };
+  const std::string run = "cd " + dir.path().string() + " && " + kLicflow + " run p.yaml";
+  pipeline("a");
+  REQUIRE(run_command(run).exit_code == 0);
+  pipeline("b");
+  auto unjoined = run_command(run);
+  CHECK(unjoined.exit_code == 1);
+  CHECK_THAT(unjoined.err, Contains("operator `w` read its inputs joined at the checkpoint"));
+  REQUIRE(run_command(run + " --reset-state").exit_code == 0);
+  pipeline("a");
+  auto joined = run_command(run);
+  CHECK(joined.exit_code == 1);
+  CHECK_THAT(joined.err, Contains("operator `w` now reads its inputs joined"));
+}
+
 TEST_CASE("a finished state dir is not reused for another input: another file or new contents "
           "start over",
           "[e2e][checkpoint]") {
