@@ -28,8 +28,10 @@
 //   field are skipped and counted as dropped (as records lacking a key field are), so the
 //   operator's dropped count shows a misnamed `value:`. `value` is output as read (an integer
 //   stays an integer); expected, stddev and score are reals.
-// - Every late record goes to `late` unchanged and is counted, whether or not it has the key or
-//   a numeric value: the late port is where a user looks for what the operator could not judge.
+// - A late record goes to `late` unchanged and is counted, whether or not it has a numeric
+//   value: the late port is where a user looks for what the operator could not judge. One lacking
+//   a key field is skipped and counted as dropped, late or not: keying comes first, as in
+//   `window` and `threshold` (and Flink's keyBy).
 // - Key fields may not be named like an output field (ts, value, expected, stddev, score,
 //   direction), which would make the output ambiguous.
 #include <algorithm>
@@ -124,6 +126,10 @@ class Anomaly final : public TimeOrderedOperator {
   }
 
   void on_late(const Record& record) override {
+    if (!key_.encode(record, scratch_)) {
+      count_dropped(1);
+      return;
+    }
     count_late();
     emit(kLate, record);
   }

@@ -13,7 +13,8 @@
 // - Carried-only windows go on up to start <= the end-of-input watermark (the largest ts received).
 // - Keys are "first seen" in processing order, (ts, arrival), so that out-of-order input within
 //   max_out_of_orderness yields exactly the output of sorted input.
-// - A record lacking a key field is skipped and counted as dropped, also when it is late.
+// - A record lacking a key field is skipped and counted as dropped (not as late), also when it
+//   is late: keying comes first, as Flink's keyBy before its window.
 // - count_distinct compares as SPEC §4 `==` (1 and 1.0 are one value) and ignores null.
 // - sum of integers is an integer (a real once it overflows int64 or meets a real); min, max,
 //   gauge_max and gauge_min keep the value's own form; avg, quantile, gauge_avg and
@@ -252,11 +253,11 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   void on_late(const Record& record) override {
-    count_late();  // behind the watermark, whether a kept window takes it or not
     if (!key_.encode(record, scratch_)) {
       count_dropped(1);
       return;
     }
+    count_late();  // behind the watermark, whether a kept window takes it or not
     const int64_t wm = watermark();
     const int64_t slide = options_.slide_ms;
     const int64_t last = floor_div(record.ts, slide) * slide;

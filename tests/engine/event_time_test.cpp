@@ -58,6 +58,24 @@ TEST_CASE("a record behind an earlier record of the same chunk is late", "[spec-
   }
 }
 
+TEST_CASE("a late record lacking a key field is skipped, not sent to `late`: keying comes first",
+          "[spec-2][spec-5][late]") {
+  // ts 10 s and 20 s are behind 70 s: late. The one at 10 s has no feature.
+  const std::string input = event(70000, "\"metric\",\"feature\":\"A\",\"x\":1") +
+                            event(10000, "\"metric\",\"x\":1") +
+                            event(20000, "\"metric\",\"feature\":\"A\",\"x\":1");
+  const std::string operators =
+      kCountWindow +
+      "  t: {type: threshold, input: events, key: [feature], condition: 'x > 0'}\n"
+      "  a: {type: anomaly, input: events, key: [feature], value: x}\n";
+  for (const char* late_port : {"w.late", "t.late", "a.late"}) {
+    INFO(late_port);
+    auto lines = run_lines(operators, late_port, input);
+    REQUIRE(lines.size() == 1);
+    CHECK_THAT(lines[0], Contains("\"ts\":\"1970-01-01T00:00:20.000Z\""));
+  }
+}
+
 TEST_CASE("max_out_of_orderness: within the bound on time, beyond it late, in one chunk",
           "[spec-2][late]") {
   // 5 s windows: once the watermark passes a window's end the window is gone, and a record of
