@@ -184,7 +184,12 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
     plan.state.configured = true;
     if (auto dir = read_path(state, "dir", "state", diag)) plan.state.dir = *dir;
     if (auto ms = read_duration(state, "checkpoint_interval", "state", diag)) {
-      plan.state.checkpoint_interval_ms = *ms;
+      if (*ms > 0) {
+        plan.state.checkpoint_interval_ms = *ms;
+      } else {
+        diag.error(state["checkpoint_interval"].Mark(),
+                   "`state.checkpoint_interval` must be longer than 0s");
+      }
     }
     YAML::Node limit = state["memory_limit"];
     if (limit.IsDefined() && !limit.IsNull()) {

@@ -170,6 +170,7 @@ class Runner {
         }
       }
     }
+    started_ = Clock::now();  // before /metrics, whose thread reads it
     std::unique_ptr<HttpEndpoint> http;
     if (!options_.http_address.empty()) {
       auto started = HttpEndpoint::start(options_.http_address, [this] { return render_metrics(); });
@@ -185,8 +186,7 @@ class Runner {
         return st;
       }
     }
-    started_ = Clock::now();
-    next_checkpoint_ = started_ + std::chrono::milliseconds(plan_.state.checkpoint_interval_ms);
+    next_checkpoint_ = Clock::now() + std::chrono::milliseconds(plan_.state.checkpoint_interval_ms);
     feed();
     for (uint32_t i = 0; i < source_count_; ++i) plan_.nodes[i].source->join();
 
@@ -695,7 +695,7 @@ class Runner {
       }
       keep.resize(std::max<size_t>(keep.size(), 1), false);  // non-empty: a projection
       spdlog::info("source `{}`: parses only the {} field(s) its consumers read", plan_.nodes[s].id,
-                   fields.size());
+                   std::count(keep.begin(), keep.end(), true));
     }
   }
 
@@ -1301,36 +1301,29 @@ Result<RunSummary> run_plan(Plan& plan, const RunOptions& options) {
 }
 
 std::string format_summary(const Plan& plan, const RunSummary& s) {
-  char line[256];
   uint64_t sink_dead_letters = 0;  // records a webhook gave up
   for (const NodeStats& n : s.nodes) sink_dead_letters += n.dead_lettered;
-  std::snprintf(line, sizeof line,
-                "licflow: `%s` %s in %.2f s: %llu events (%.0f events/s), %llu dead letters",
-                plan.name.c_str(), s.stopped ? "stopped" : "finished", s.seconds,
-                static_cast<unsigned long long>(s.events),
-                s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0.0,
-                static_cast<unsigned long long>(s.dead_letters + sink_dead_letters));
-  std::string out = line;
+  std::string out = fmt::format("licflow: `{}` {} in {:.2f} s: {} events ({:.0f} events/s), {} "
+                                "dead letters",
+                                plan.name, s.stopped ? "stopped" : "finished", s.seconds, s.events,
+                                s.seconds > 0 ? static_cast<double>(s.events) / s.seconds : 0.0,
+                                s.dead_letters + sink_dead_letters);
   if (sink_dead_letters > 0) {
     out += " (" + std::to_string(s.dead_letters) + " bad lines, " +
            std::to_string(sink_dead_letters) + " records sinks gave up)";
   }
   out += "\n";
-  std::snprintf(line, sizeof line, "  peak memory (RSS) %.1f MiB\n",
-                static_cast<double>(s.peak_rss_bytes) / (1 << 20));
-  out += line;
+  out += fmt::format("  peak memory (RSS) {:.1f} MiB\n",
+                     static_cast<double>(s.peak_rss_bytes) / (1 << 20));
   if (s.resumed_from > 0) {
-    std::snprintf(line, sizeof line, "  resumed from checkpoint %llu (read and restored in %.0f ms)\n",
-                  static_cast<unsigned long long>(s.resumed_from), 1e3 * s.restore_seconds);
-    out += line;
+    out += fmt::format("  resumed from checkpoint {} (read and restored in {:.0f} ms)\n",
+                       s.resumed_from, 1e3 * s.restore_seconds);
   }
   if (s.checkpoints > 0) {
-    std::snprintf(line, sizeof line,
-                  "  %llu checkpoints, %.1f ms each on average; the last wrote %.1f MiB\n",
-                  static_cast<unsigned long long>(s.checkpoints),
-                  1e3 * s.checkpoint_seconds / static_cast<double>(s.checkpoints),
-                  static_cast<double>(s.checkpoint_bytes) / (1 << 20));
-    out += line;
+    out += fmt::format("  {} checkpoints, {:.1f} ms each on average; the last wrote {:.1f} MiB\n",
+                       s.checkpoints,
+                       1e3 * s.checkpoint_seconds / static_cast<double>(s.checkpoints),
+                       static_cast<double>(s.checkpoint_bytes) / (1 << 20));
   }
   bool any_dead_letters = s.dead_letters > 0;
   for (const NodeStats& n : s.nodes) any_dead_letters |= n.dead_lettered > 0;
@@ -1340,10 +1333,8 @@ std::string format_summary(const Plan& plan, const RunSummary& s) {
     // are written when the run succeeds, a webhook's when its endpoint accepted them).
     const uint64_t second = !n.sink ? n.records_out : n.delivered.value_or(n.records_in);
     const char* what = !n.sink ? "out" : n.delivered ? "delivered" : "written";
-    std::snprintf(line, sizeof line, "  %-20s %-14s in %12llu  %-9s %12llu", n.id.c_str(),
-                  n.type.c_str(), static_cast<unsigned long long>(n.records_in), what,
-                  static_cast<unsigned long long>(second));
-    out += line;
+    out += fmt::format("  {:<20} {:<14} in {:>12}  {:<9} {:>12}", n.id, n.type, n.records_in, what,
+                       second);
     if (n.late > 0) out += "  late " + std::to_string(n.late);
     if (n.dropped > 0) out += "  skipped " + std::to_string(n.dropped);
     if (n.dead_lettered > 0) out += "  dead-lettered " + std::to_string(n.dead_lettered);

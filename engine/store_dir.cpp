@@ -62,10 +62,13 @@ Status create_store_dir(const std::string& path,
   const std::string parent =
       target.parent_path().empty() ? std::string(".") : target.parent_path().string();
   const int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    ::fsync(fd);
-    ::close(fd);
+  if (fd < 0 || ::fsync(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return Status::error("cannot sync directory " + parent + " after creating " + path + ": " +
+                         why);
   }
+  ::close(fd);
   return Status::ok();
 }
 

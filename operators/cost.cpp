@@ -52,10 +52,11 @@
 // - Cost models are validated here, at their inventory position, when a cost operator exists.
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <limits>
 #include <map>
 #include <unordered_map>
+
+#include <spdlog/fmt/fmt.h>
 
 #include "config/suggest.h"
 #include "engine/time_format.h"
@@ -110,10 +111,7 @@ int64_t month_start(MonthIndex m) {
 }
 
 std::string month_label(MonthIndex m) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%04lld-%02lld", static_cast<long long>(floor_div(m, 12)),
-                static_cast<long long>(m - floor_div(m, 12) * 12 + 1));
-  return text;
+  return fmt::format("{:04}-{:02}", floor_div(m, 12), m - floor_div(m, 12) * 12 + 1);
 }
 
 // The part of a session inside one calendar month.
@@ -341,10 +339,10 @@ class CostOperator final : public TimeOrderedOperator {
     static const FieldId kFraction = intern_field("fraction");
     static const FieldId kMessage = intern_field("message");
     const std::string label = month_label(month);
-    char message[256];
     // Percent rounded so that 0.9 reads 90, not 90.00000000000001.
-    std::snprintf(message, sizeof message, "%s reached %g%% of its %s budget: %.2f of %.2f",
-                  center.c_str(), std::round(level * 1e8) / 1e6, label.c_str(), cost, budget);
+    const std::string message = fmt::format("{} reached {:g}% of its {} budget: {:.2f} of {:.2f}",
+                                            center, std::round(level * 1e8) / 1e6, label, cost,
+                                            budget);
     Record out;
     out.ts = ts;
     out.reserve(12);
@@ -357,7 +355,7 @@ class CostOperator final : public TimeOrderedOperator {
     out.append(kCost, Value(cost));
     out.append(kBudgetField, Value(budget));
     out.append(kFraction, Value(cost / budget));
-    out.append(kMessage, Value(std::string(message)));
+    out.append(kMessage, Value(message));
     if (late) out.append(field::kLate, Value(true));
     return out;
   }

@@ -182,6 +182,17 @@ TEST_CASE("bad durations are reported at the value", "[config][spec-3]") {
   CHECK_THAT(errors[1], StartsWith("p.yaml:5:51: error: `d`: bad duration `ten` for `within`"));
 }
 
+TEST_CASE("intervals that must pass time refuse 0s", "[config][spec-3]") {
+  auto errors = pipeline_errors(
+      "name: x\n"
+      "time: {idle_timeout: 0s}\n"
+      "state: {checkpoint_interval: 0s}\n"
+      "sources: {e: {type: stdin}}\n");
+  CHECK(errors == std::vector<std::string>{
+                      "p.yaml:2:22: error: `time.idle_timeout` must be longer than 0s",
+                      "p.yaml:3:30: error: `state.checkpoint_interval` must be longer than 0s"});
+}
+
 TEST_CASE("expression errors point at the column inside the expression", "[config][spec-3]") {
   auto errors = pipeline_errors(
       "name: x\n"
