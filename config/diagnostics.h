@@ -39,8 +39,6 @@ class Diagnostics {
 
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
-  const std::vector<Diagnostic>& items() const { return items_; }
-  const std::string& file() const { return file_; }
 
   // Every diagnostic, one `FILE:LINE:COL: error: MESSAGE` line each, sorted by position.
   std::string format() const;

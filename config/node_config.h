@@ -58,7 +58,6 @@ class NodeConfig {
     const YAML::Node input = node_["input"];
     return input.IsSequence() ? std::max<size_t>(input.size(), 1) : 1;
   }
-  YAML::Mark mark() const { return node_.Mark(); }
   void error(const char* key, std::string message);
 
   std::optional<std::string> get_string(const char* key, bool required);

@@ -472,12 +472,6 @@ std::string Plan::stream_name(StreamId s) const {
   return port == "out" ? n.id : n.id + "." + port;
 }
 
-size_t Plan::source_count() const {
-  return static_cast<size_t>(std::count_if(nodes.begin(), nodes.end(), [](const PlanNode& n) {
-    return n.kind == NodeKind::kSource;
-  }));
-}
-
 namespace {
 
 // yaml-cpp 0.7 takes a quoted scalar that is never closed to run to the end of the file, and
@@ -543,7 +537,6 @@ std::unique_ptr<Plan> load_pipeline_text(const std::string& text, const std::str
   check_keys(root, kTopLevelKeys, "the pipeline", diag);
 
   auto plan = std::make_unique<Plan>();
-  plan->file = file;
   load_settings(root, *plan, diag);
 
   std::vector<Declared> declared;

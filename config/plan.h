@@ -49,7 +49,6 @@ struct PlanNode {
 };
 
 struct Plan {
-  std::string file;
   std::string name;
   TimeSettings time;
   StateSettings state;
@@ -60,7 +59,6 @@ struct Plan {
 
   // `id` for the default port `out`, `id.port` for the others (SPEC §5).
   std::string stream_name(StreamId s) const;
-  size_t source_count() const;
 };
 
 // Loads and validates a pipeline file. Returns nullptr after filling `diag` when it is invalid.

@@ -453,11 +453,10 @@ class LicenseState final : public TimeOrderedOperator {
     if (const Value* h = r.find(field::kHandle); h != nullptr && h->is_string()) {
       if (auto it = s.by_handle.find(h->as_string()); it != s.by_handle.end()) target = it->second;
     } else {
-      const std::string uh =
-          presence_key(r.find(field::kUser)) + presence_key(r.find(field::kHost));
-      const Value* n = r.find(field::kCount);
-      const std::optional<int64_t> count =
-          n != nullptr && n->is_int() ? std::optional<int64_t>(n->as_int()) : std::nullopt;
+      std::string uh = presence_key(r.find(field::kUser));
+      uh += presence_key(r.find(field::kHost));
+      std::optional<int64_t> count;
+      if (const Value* n = r.find(field::kCount); n != nullptr && n->is_int()) count = n->as_int();
       target = s.user_host_indexed ? oldest_indexed(s, uh, count) : oldest_by_walk(s, uh, count);
     }
     if (!target) {
