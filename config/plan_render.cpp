@@ -1,6 +1,5 @@
 // `licflow validate` summary and `licflow graph --format dot|mermaid` (SPEC §8).
 #include <cctype>
-#include <map>
 #include <string>
 
 #include "config/plan.h"

@@ -78,8 +78,9 @@ class IngestQueue {
           (express ? express_credits_ : credits_).signal();
         });
   }
-  // Chunks queued or in the graph.
+  // The bound on chunks in flight (backpressure).
   size_t capacity() const { return max_in_flight_; }
+  // Chunks queued or in the graph.
   size_t in_flight() const {
     auto free = credits_.availableApprox();
     return max_in_flight_ - static_cast<size_t>(free);

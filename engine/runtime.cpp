@@ -198,7 +198,7 @@ class Runner {
       });
       if (!summary_.stopped) {
         for (PlanNode& n : plan_.nodes) {
-          if (n.sink) record_sink_status(n.sink->drain());
+          if (n.sink) record_failure(n.sink->drain());
         }
       }
       // A run whose output failed must not be remembered as done: its rerun redoes the work.
@@ -207,9 +207,9 @@ class Runner {
       failure = std::string("operator failed: ") + e.what();
     }
     for (PlanNode& n : plan_.nodes) {
-      if (n.sink) record_sink_status(n.sink->close());
+      if (n.sink) record_failure(n.sink->close());
     }
-    record_sink_status(dead_letters_.close());
+    record_failure(dead_letters_.close());
     if (!options_.metrics_file.empty()) write_metrics_file();
     if (options_.progress == RunOptions::Progress::kTerminal) std::fputs("\r\033[K", stderr);
     if (!failure.empty()) return Status::error(failure);
@@ -516,7 +516,7 @@ class Runner {
     c.runtime = save_runtime();
     if (status.is_ok()) status = store_->save(c);
     if (!status.is_ok()) {
-      record_sink_status(Status::error("checkpoint " + std::to_string(c.number) + " failed: " +
+      record_failure(Status::error("checkpoint " + std::to_string(c.number) + " failed: " +
                                        status.message()));
       store_.reset();  // no more checkpoints; the run goes on and fails at the end
       return;
@@ -710,9 +710,9 @@ class Runner {
     std::lock_guard serial(runtime_[source]->serial);
     const std::string& id = plan_.nodes[source].id;
     for (const DeadLetter& d : parsed.dead_letters) {
-      record_sink_status(dead_letters_.write(id, d));
+      record_failure(dead_letters_.write(id, d));
     }
-    if (!parsed.dead_letters.empty()) record_sink_status(dead_letters_.flush());
+    if (!parsed.dead_letters.empty()) record_failure(dead_letters_.flush());
     dead_letter_count_.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
     NodeRuntime& rt = *runtime_[source];
     rt.dead_letters.fetch_add(parsed.dead_letters.size(), std::memory_order_relaxed);
@@ -891,7 +891,7 @@ class Runner {
     std::string& bytes = serial_buffer_.local();
     bytes.clear();
     sink.format(*e.batch, rt.input_streams[e.input], bytes);
-    record_sink_status(sink.write(bytes));
+    record_failure(sink.write(bytes));
     written(rt, begin, e.batch->ingest_ns, e.batch->records.size());
   }
 
@@ -930,7 +930,7 @@ class Runner {
   void write_formatted(size_t i, const std::string& bytes, int64_t ingest_ns, size_t records) {
     if (bytes.empty()) return;
     const int64_t begin = steady_now_ns();
-    record_sink_status(plan_.nodes[i].sink->write(bytes));
+    record_failure(plan_.nodes[i].sink->write(bytes));
     written(*runtime_[i], begin, ingest_ns, records);
   }
 
@@ -957,7 +957,9 @@ class Runner {
     }
   }
 
-  void record_sink_status(const Status& st) {
+  // The first failure of a sink, the dead-letter file, a checkpoint or the metrics file: logged
+  // at once, and the run's result (exit code 1) once it ends.
+  void record_failure(const Status& st) {
     if (st.is_ok()) return;
     std::lock_guard lock(error_mutex_);
     if (first_error_.empty()) {
@@ -1036,8 +1038,6 @@ class Runner {
     }
   }
 
-  // GET /metrics: every counter of the running graph in the Prometheus text format. Runs on the
-  // HTTP server's thread and reads only atomics.
   // SPEC §7's memory bound: keyed state per operator, in memory and spilled, and RocksDB's own.
   void render_state_metrics(PrometheusText& text) {
     text.family("licflow_state_memory_limit_bytes", "gauge", "state.memory_limit of the pipeline.");
@@ -1068,6 +1068,8 @@ class Runner {
     if (spill_) text.sample("licflow_rocksdb_memory_bytes", {{"part", "spill"}}, spill_->memory_bytes());
   }
 
+  // GET /metrics: every counter of the running graph in the Prometheus text format. Runs on the
+  // HTTP server's thread and reads only atomics.
   std::string render_metrics() {
     PrometheusText text;
     const double now_s = std::chrono::duration<double>(
@@ -1240,9 +1242,9 @@ class Runner {
     std::FILE* f = std::fopen(tmp.c_str(), "wb");
     const std::string text = render_metrics();
     const bool ok = f != nullptr && std::fwrite(text.data(), 1, text.size(), f) == text.size();
-    if (f != nullptr && std::fclose(f) != 0) record_sink_status(Status::error("writing " + tmp + " failed"));
+    if (f != nullptr && std::fclose(f) != 0) record_failure(Status::error("writing " + tmp + " failed"));
     if (!ok || std::rename(tmp.c_str(), options_.metrics_file.c_str()) != 0) {
-      record_sink_status(Status::error("cannot write the metrics file " + options_.metrics_file));
+      record_failure(Status::error("cannot write the metrics file " + options_.metrics_file));
     }
   }
 

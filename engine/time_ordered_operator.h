@@ -1,5 +1,5 @@
 // TimeOrderedOperator: SPEC §2 event-time semantics, written once for every order-dependent
-// operator (license_state, window, threshold, anomaly).
+// operator (license_state, window, threshold, anomaly, cost).
 //
 // - The operator's watermark is the minimum of its inputs' watermarks (each input's is the latest
 //   one it carried: per record, Batch::watermarks, then the batch's own). A record is judged
@@ -139,7 +139,8 @@ class TimeOrderedOperator : public Operator {
   void release_held_before(int64_t time, uint64_t arrival);
   // on_time(time), with emit_order() set to (time, 0).
   void time_reached(int64_t time);
-  // The same, then on_time(time).
+  // Processes every held record with ts < time, or ts == time, in (ts, arrival) order, then
+  // time_reached(time).
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
   void send(size_t port, Emitter& out, int64_t watermark, const std::shared_ptr<void>& credit);

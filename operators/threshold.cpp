@@ -36,7 +36,7 @@
 #include "engine/time_ordered_operator.h"
 #include "operators/key.h"
 #include "operators/registry.h"
-#include "operators/template.h"
+#include "operators/message_template.h"
 
 namespace licflow {
 namespace {

@@ -14,7 +14,6 @@
 #include <chrono>
 #include <cstring>
 #include <list>
-#include <mutex>
 #include <optional>
 #include <thread>
 

@@ -6,7 +6,7 @@
 #include "engine/time_format.h"
 #include "engine/time_ordered_operator.h"
 #include "operators/key.h"
-#include "operators/template.h"
+#include "operators/message_template.h"
 #include "tests/test_util.h"
 
 using namespace licflow;

@@ -1,5 +1,5 @@
-// MessageTemplate: the message templates of SPEC §5 (`threshold`'s `message`; later alerting
-// operators reuse it). Parsed once, when the pipeline loads; rendering never fails.
+// MessageTemplate: the message templates of SPEC §5 (`threshold`'s `message`). Parsed once,
+// when the pipeline loads; rendering never fails.
 //
 // - `{field}` is replaced by the record's value: strings bare, numbers as JSON (shortest
 //   round-trip), booleans as true/false, objects as JSON, null or missing as `null`. `{ts}` is the

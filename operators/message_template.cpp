@@ -1,5 +1,5 @@
-// SPEC §5 message templates (see template.h for the rules).
-#include "operators/template.h"
+// SPEC §5 message templates (see message_template.h for the rules).
+#include "operators/message_template.h"
 
 #include "engine/json_writer.h"
 #include "engine/time_format.h"
