@@ -321,13 +321,6 @@ class Runner {
   // Opens the checkpoint store and reads the last checkpoint, refusing one this pipeline cannot
   // resume from.
   Result<std::optional<Checkpoint>> open_checkpoints() {
-    for (const PlanNode& n : plan_.nodes) {
-      if (n.op && !n.op->checkpointable()) {
-        return Status::error("operator `" + n.id + "` (" + n.type + ") cannot be checkpointed " +
-                             "yet: remove the pipeline's `state:` section to run it without " +
-                             "checkpoints");
-      }
-    }
     auto store = CheckpointStore::open(plan_.state.dir);
     if (!store.is_ok()) return store.status();
     store_ = std::move(store.value());

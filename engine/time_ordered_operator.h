@@ -102,8 +102,7 @@ class TimeOrderedOperator : public Operator {
   // in one read before, and settles its memory after (engine/keyed_state.h).
   virtual void before_batch(const SelectedRecords& records) {}
   virtual void after_batch() {}
-  // The subclass's own state, for checkpoints (see Operator::save_state). A subclass that
-  // implements them also returns true from checkpointable().
+  // The subclass's own state, for checkpoints (see Operator::save_state).
   virtual void save_operator_state(StateWriter& out) const {}
   virtual void load_operator_state(StateReader& in) { in.fail(); }
 

@@ -135,8 +135,6 @@ class Anomaly final : public TimeOrderedOperator {
   }
 
   // Checkpoints (SPEC §7): the baselines of the configured method, by encoded key (and slot).
-  bool checkpointable() const override { return true; }
-
   void save_operator_state(StateWriter& out) const override {
     out.u8(static_cast<uint8_t>(options_.method));
     out.u64(ewma_.size());

@@ -361,8 +361,6 @@ class CostOperator final : public TimeOrderedOperator {
   }
 
   // Checkpoints (SPEC §7): the tier counters, then the month-to-date spend per cost center.
-  bool checkpointable() const override { return true; }
-
   void save_operator_state(StateWriter& out) const override {
     out.u64(state_.tier_hours.size());
     for (const auto& [key, hours] : state_.tier_hours) {

@@ -59,7 +59,6 @@ class Dedup final : public Operator {
 
   // Checkpoints (SPEC §7): the remembered timestamps per key and the sweep's progress.
   bool has_state() const override { return true; }
-  bool checkpointable() const override { return true; }
 
   void save_state(StateWriter& out) const override {
     out.i64(latest_);

@@ -76,9 +76,6 @@ class Operator {
   // nothing emitted but not yet sent. save_state writes everything process() depends on;
   // load_state, on a freshly built operator, restores it (and calls in.fail() on nonsense).
   virtual bool has_state() const { return false; }
-  // False for an operator whose state cannot be saved yet: the runtime then refuses to run the
-  // pipeline with checkpoints rather than promise a recovery it cannot make.
-  virtual bool checkpointable() const { return !has_state(); }
   virtual void save_state(StateWriter& out) const {}
   virtual void load_state(StateReader& in) {}
 

@@ -50,7 +50,6 @@ class PartitionedOperator final : public Operator {
   }
 
   bool has_state() const override { return true; }
-  bool checkpointable() const override { return parts_[0]->checkpointable(); }
   bool join_inputs() override {
     for (auto& part : parts_) part->join_inputs();
     return true;
