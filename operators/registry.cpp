@@ -13,23 +13,17 @@ std::unique_ptr<Operator> make_cost(NodeConfig& config);
 
 const std::vector<OperatorType>& operator_types() {
   static const std::vector<OperatorType> types = {
-      {"filter", "passes records for which `where` is true", {"where"}, &make_filter},
-      {"route", "sends each record to the port of the first (or every) matching route",
-       {"routes", "mode", "priority"}, &make_route},
-      {"dedup", "drops a record when one with the same key passed less than `within` earlier",
-       {"key", "within"}, &make_dedup},
-      {"license_state", "keeps licenses in use, capacity and queues per (server, feature)", {},
-       &make_license_state},
-      {"window", "aggregates each key's records over epoch-aligned tumbling or sliding windows",
-       {"key", "size", "slide", "aggregates"}, &make_window},
-      {"threshold", "alerts per key when `condition` has held for `for`, and when it resolves",
-       {"key", "condition", "for", "severity", "message"}, &make_threshold},
-      {"anomaly", "scores each key's values against an ewma or seasonal baseline; emits outliers",
+      {"filter", {"where"}, &make_filter},
+      {"route", {"routes", "mode", "priority"}, &make_route},
+      {"dedup", {"key", "within"}, &make_dedup},
+      {"license_state", {}, &make_license_state},
+      {"window", {"key", "size", "slide", "aggregates"}, &make_window},
+      {"threshold", {"key", "condition", "for", "severity", "message"}, &make_threshold},
+      {"anomaly",
        {"key", "value", "method", "threshold", "min_samples", "min_stddev", "direction", "alpha",
         "period", "bucket", "history"},
        &make_anomaly},
-      {"cost", "prices sessions by the inventory's cost models; allocates cost centers; budgets",
-       {"groups", "default_cost_center", "budget"}, &make_cost},
+      {"cost", {"groups", "default_cost_center", "budget"}, &make_cost},
   };
   return types;
 }

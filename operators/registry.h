@@ -13,7 +13,6 @@ namespace licflow {
 
 struct OperatorType {
   std::string_view name;
-  std::string_view summary;
   std::vector<std::string> keys;  // allowed keys besides `type` and `input`
   // Builds the operator, reporting every config problem to config.diag(); nullptr if any.
   std::unique_ptr<Operator> (*make)(NodeConfig& config);

@@ -10,15 +10,11 @@ std::unique_ptr<Sink> make_history_sink_from_config(NodeConfig& config);
 // The one list of sink types: `licflow validate` and error messages read it.
 const std::vector<SinkType>& sink_types() {
   static const std::vector<SinkType> types = {
-      {"stdout", "writes records to standard output", {"format", "columns"},
-       &make_stdout_sink_from_config},
-      {"file", "writes records to a file (jsonl or csv)", {"path", "format", "columns"},
-       &make_file_sink_from_config},
-      {"webhook", "POSTs batches of JSON records to an HTTP endpoint, with retries",
-       {"url", "batch_size", "timeout", "max_retries", "backoff", "buffer", "headers"},
+      {"stdout", {"format", "columns"}, &make_stdout_sink_from_config},
+      {"file", {"path", "format", "columns"}, &make_file_sink_from_config},
+      {"webhook", {"url", "batch_size", "timeout", "max_retries", "backoff", "buffer", "headers"},
        &make_webhook_sink_from_config},
-      {"history", "stores records in RocksDB under state.dir, read by `licflow query`",
-       {"retention", "key"}, &make_history_sink_from_config},
+      {"history", {"retention", "key"}, &make_history_sink_from_config},
   };
   return types;
 }

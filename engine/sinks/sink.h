@@ -62,7 +62,6 @@ class Sink {
 
 struct SinkType {
   std::string_view name;
-  std::string_view summary;
   std::vector<std::string> keys;  // allowed keys besides `type` and `input`
   std::unique_ptr<Sink> (*make)(NodeConfig& config);
 };

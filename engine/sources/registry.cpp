@@ -9,12 +9,9 @@ std::unique_ptr<Source> make_tcp_source_from_config(NodeConfig& config);
 // The one list of source types: `licflow validate` and error messages read it.
 const std::vector<SourceType>& source_types() {
   static const std::vector<SourceType> types = {
-      {"file", "reads JSON Lines (or a flexlm/rlm log) from a file",
-       {"path", "format", "server", "timezone"}, &make_file_source_from_config},
-      {"stdin", "reads JSON Lines (or a flexlm/rlm log) from standard input",
-       {"format", "server", "timezone"}, &make_stdin_source_from_config},
-      {"tcp", "accepts JSON Lines (or flexlm/rlm log lines) over TCP connections",
-       {"listen", "format", "server", "timezone"}, &make_tcp_source_from_config},
+      {"file", {"path", "format", "server", "timezone"}, &make_file_source_from_config},
+      {"stdin", {"format", "server", "timezone"}, &make_stdin_source_from_config},
+      {"tcp", {"listen", "format", "server", "timezone"}, &make_tcp_source_from_config},
   };
   return types;
 }

@@ -45,7 +45,6 @@ class Source {
 
 struct SourceType {
   std::string_view name;
-  std::string_view summary;
   std::vector<std::string> keys;  // allowed keys besides `type`
   std::unique_ptr<Source> (*make)(NodeConfig& config);
 };
