@@ -164,20 +164,19 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
   if (YAML::Node time = section(root, "time", diag)) {
     check_keys(time, {"max_out_of_orderness", "allowed_lateness", "idle_timeout"}, "`time`", diag);
     if (auto ms = read_duration(time, "max_out_of_orderness", "time", diag)) {
-      plan.time.max_out_of_orderness_ms = *ms;
+      plan.settings.time.max_out_of_orderness_ms = *ms;
     }
     if (auto ms = read_duration(time, "allowed_lateness", "time", diag)) {
-      plan.time.allowed_lateness_ms = *ms;
+      plan.settings.time.allowed_lateness_ms = *ms;
     }
     if (auto ms = read_duration(time, "idle_timeout", "time", diag)) {
       if (*ms > 0) {
-        plan.time.idle_timeout_ms = *ms;
+        plan.settings.time.idle_timeout_ms = *ms;
       } else {
         diag.error(time["idle_timeout"].Mark(), "`time.idle_timeout` must be longer than 0s");
       }
     }
   }
-  plan.settings.time = plan.time;
 
   if (YAML::Node state = section(root, "state", diag)) {
     check_keys(state, {"dir", "checkpoint_interval", "memory_limit"}, "`state`", diag);

@@ -50,7 +50,6 @@ struct PlanNode {
 
 struct Plan {
   std::string name;
-  TimeSettings time;
   StateSettings state;
   std::string dead_letter_path;
   PipelineSettings settings;

@@ -719,7 +719,7 @@ class Runner {
     } else {
       rt.max_ts = std::max(rt.max_ts, parsed.express_max_ts);
       // Each record carries the watermark of the records read before it (SPEC §2).
-      const int64_t bound = plan_.time.max_out_of_orderness_ms;
+      const int64_t bound = plan_.settings.time.max_out_of_orderness_ms;
       batch.watermarks.resize(batch.records.size());
       for (size_t i = 0; i < batch.records.size(); ++i) {
         batch.watermarks[i] = rt.max_ts == kMinTime ? kMinTime : rt.max_ts - bound;
@@ -980,7 +980,7 @@ class Runner {
     const auto progress_every =
         std::chrono::seconds(options_.progress == RunOptions::Progress::kTerminal ? 1 : 10);
     auto next_progress = Clock::now() + progress_every;
-    const auto idle_timeout = std::chrono::milliseconds(plan_.time.idle_timeout_ms);
+    const auto idle_timeout = std::chrono::milliseconds(plan_.settings.time.idle_timeout_ms);
     while (active > 0) {
       std::unique_ptr<RawChunk> chunk;
       if (queue_.pop(chunk, std::chrono::milliseconds(100))) {

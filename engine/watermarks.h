@@ -1,7 +1,7 @@
 // InputWatermarks: the watermark of a node with several inputs (SPEC §2: the minimum of its
 // inputs' watermarks), with idleness as Flink's `withIdleness`: an input whose stream is idle —
-// its source sent nothing for `time.idle_timeout`, or ended while others go on — does not hold
-// the minimum back. The combined watermark never goes back: when an idle input wakes up behind
+// its source sent nothing for `time.idle_timeout`, whether it ended or not — does not hold the
+// minimum back. The combined watermark never goes back: when an idle input wakes up behind
 // it, its records are judged late. When every input is idle, the largest of their watermarks
 // counts (as Flink's StatusWatermarkValve): which source went quiet last must not matter.
 #pragma once

@@ -37,8 +37,8 @@ sinks:
 TEST_CASE("a valid pipeline loads into a topologically ordered plan", "[config][spec-3]") {
   auto plan = load_plan(kValid);
   CHECK(plan->name == "ok");
-  CHECK(plan->time.max_out_of_orderness_ms == 5000);
-  CHECK(plan->time.allowed_lateness_ms == 60000);
+  CHECK(plan->settings.time.max_out_of_orderness_ms == 5000);
+  CHECK(plan->settings.time.allowed_lateness_ms == 60000);
   CHECK(plan->state.dir == "./d");
   CHECK(plan->state.memory_limit_bytes == 64ull << 20);
   CHECK(plan->dead_letter_path == "./d/dead_letter.jsonl");
