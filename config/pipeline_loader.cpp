@@ -204,7 +204,10 @@ void load_settings(const YAML::Node& root, Plan& plan, Diagnostics& diag) {
   plan.dead_letter_path = plan.state.dir + "/dead_letter.jsonl";
   if (YAML::Node dead = section(root, "dead_letter", diag)) {
     check_keys(dead, {"path"}, "`dead_letter`", diag);
-    if (auto path = read_path(dead, "path", "dead_letter", diag)) plan.dead_letter_path = *path;
+    if (auto path = read_path(dead, "path", "dead_letter", diag)) {
+      plan.dead_letter_path = *path;
+      plan.dead_letter_configured = true;
+    }
   }
 
   if (YAML::Node features = section(root, "features", diag)) {

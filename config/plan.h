@@ -52,6 +52,7 @@ struct Plan {
   std::string name;
   StateSettings state;
   std::string dead_letter_path;
+  bool dead_letter_configured = false;  // `dead_letter.path` given, else STATE_DIR's default
   PipelineSettings settings;
   // Sources first, then operators in topological order, then sinks.
   std::vector<PlanNode> nodes;

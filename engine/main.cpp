@@ -94,9 +94,7 @@ int cmd_run(const RunArgs& args) {
   auto plan = load_or_report(args.pipeline);
   if (!plan) return kExitUsage;
   if (!args.state.empty()) {
-    if (plan->dead_letter_path == plan->state.dir + "/dead_letter.jsonl") {
-      plan->dead_letter_path = args.state + "/dead_letter.jsonl";
-    }
+    if (!plan->dead_letter_configured) plan->dead_letter_path = args.state + "/dead_letter.jsonl";
     plan->state.dir = args.state;
   }
   if (!args.input.empty()) {

@@ -1,8 +1,8 @@
 // The licflow command line, run as a user runs it (SPEC §3, §8): exit codes, validate's output,
 // run from file to file, --input, --threads invariance, generate and graph.
 #include <catch2/catch.hpp>
-
 #include <cstdio>
+#include <filesystem>
 
 #include "tests/test_util.h"
 
@@ -145,6 +145,27 @@ TEST_CASE("a run starts its dead-letter file over, also when it has no dead lett
                  dir.file("bad.jsonl") + "}\nsinks:\n  out: {type: file, path: " +
                  dir.file("o.jsonl") + ", input: events}\n");
   CHECK(run_command(kLicflow + " run " + dir.file("null.yaml")).exit_code == 0);
+}
+
+TEST_CASE("run --state moves the default dead-letter file, never a configured one",
+          "[cli][dead-letter][spec-8]") {
+  TempDir dir;
+  write_file(dir.file("bad.jsonl"), "not json\n");
+  const std::string sources = "sources:\n  events: {type: file, path: " + dir.file("bad.jsonl") +
+                              "}\nsinks:\n  out: {type: file, path: " + dir.file("o.jsonl") +
+                              ", input: events}\n";
+  // No dead_letter: it follows the state dir.
+  write_file(dir.file("a.yaml"), "name: a\n" + sources);
+  REQUIRE(run_command("cd " + dir.path().string() + " && " + kLicflow + " run a.yaml --state " +
+                      dir.file("s1")).exit_code == 0);
+  CHECK(read_lines(dir.file("s1/dead_letter.jsonl")).size() == 1);
+  // A configured path stays, even when it is written as the default would be.
+  write_file(dir.file("b.yaml"),
+             "name: b\ndead_letter: {path: ./licflow-data/dead_letter.jsonl}\n" + sources);
+  REQUIRE(run_command("cd " + dir.path().string() + " && " + kLicflow + " run b.yaml --state " +
+                      dir.file("s2")).exit_code == 0);
+  CHECK(read_lines(dir.file("licflow-data/dead_letter.jsonl")).size() == 1);
+  CHECK_FALSE(std::filesystem::exists(dir.file("s2/dead_letter.jsonl")));
 }
 
 TEST_CASE("a live node's dead letters are in the file while it runs", "[cli][dead-letter]") {
