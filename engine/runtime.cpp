@@ -510,7 +510,7 @@ class Runner {
     if (status.is_ok()) status = store_->save(c);
     if (!status.is_ok()) {
       record_failure(Status::error("checkpoint " + std::to_string(c.number) + " failed: " +
-                                       status.message()));
+                                   status.message()));
       store_.reset();  // no more checkpoints; the run goes on and fails at the end
       return;
     }

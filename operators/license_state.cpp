@@ -245,7 +245,6 @@ class LicenseState final : public TimeOrderedOperator {
   // checkouts, oldest first (FeatureStateCodec), in first-seen order. The handle, user/host and
   // dup_group indexes and each server's feature list are rebuilt from them; output never depends
   // on the order of the unordered maps.
-
   void save_operator_state(StateWriter& out) const override {
     out.u64(next_arrival_);
     out.u64(duplicates_);

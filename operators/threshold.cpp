@@ -149,7 +149,6 @@ class ThresholdOperator final : public TimeOrderedOperator {
   // Checkpoints (SPEC §7): each episode with its key; a pending one also with its arrival number
   // and last record. pending_ points into episodes_ and is rebuilt; its due times come from
   // `since` and the configured `for`.
-
   void save_operator_state(StateWriter& out) const override {
     out.u64(episodes_.size());
     for (const auto& [key, episode] : episodes_) {

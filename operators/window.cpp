@@ -325,7 +325,6 @@ class WindowOperator final : public TimeOrderedOperator {
   // its encoded key, windows with their revisions and accumulators, gauge logs and chaining marks
   // (KeyStateCodec); then the fire and drop schedules. The sizes the configuration implies are
   // written first, so a state saved for other aggregates or key fields is refused.
-
   void save_operator_state(StateWriter& out) const override {
     out.u64(key_.ids().size());
     out.u64(accumulated_.size());
