@@ -122,7 +122,7 @@ struct Scalar {
   bool b = false;
   int64_t i = 0;
   double d = 0;
-  std::string_view s;  // points into the parser's string buffer, valid until the next iterate()
+  std::string_view s;  // into the line, or the parser's string buffer: valid until the next iterate()
 };
 
 // The first '"' or '\\' at or after `p`, eight bytes at a time (most keys and values are shorter).
@@ -147,7 +147,28 @@ bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '
 
 // Parses one JSON number token (RFC 8259 grammar) into an int64 when it is an integer literal
 // that fits, else into a double. Returns false when it is not a JSON number or overflows a double.
-bool parse_number_token(std::string_view tok, Scalar& out) {
+bool parse_number_token_slow(std::string_view tok, Scalar& out);
+
+// The common case first, checked and converted in one pass: an integer literal of at most 18
+// digits (`ts`, `count`, `capacity`), which cannot overflow an int64.
+inline bool parse_number_token(std::string_view tok, Scalar& out) {
+  const char* p = tok.data();
+  const char* const end = p + tok.size();
+  const bool negative = p < end && *p == '-';
+  p += negative;
+  const char* const digits = p;
+  int64_t v = 0;
+  while (p < end && static_cast<unsigned char>(*p - '0') < 10) v = v * 10 + (*p++ - '0');
+  const auto n = static_cast<size_t>(p - digits);
+  if (n == 0 || n > 18 || (*digits == '0' && n > 1)) return parse_number_token_slow(tok, out);
+  while (p < end && is_json_space(*p)) ++p;
+  if (p != end) return parse_number_token_slow(tok, out);
+  out.kind = Scalar::Kind::kInt;
+  out.i = negative ? -v : v;
+  return true;
+}
+
+bool parse_number_token_slow(std::string_view tok, Scalar& out) {
   while (!tok.empty() && is_json_space(tok.back())) tok.remove_suffix(1);
   const char* const begin = tok.data();
   const char* const end = begin + tok.size();
@@ -246,25 +267,24 @@ error_code validate_composite(od::value& v, od::json_type type, int depth);
 
 // Inlined into the per-field loop, which runs it for every field of every line; arrays and
 // objects, rare in events, take the out-of-line call.
-// `need_string`: false when only the kind of a string matters (a field the projection leaves
-// out): a string without a backslash is then valid as it stands (stage 1 checked its UTF-8), so
-// it is not unescaped into the parser's buffer; `out.s` is left empty.
-[[gnu::always_inline]] inline error_code read_scalar(od::value& v, Scalar& out, int depth = 1,
-                                                     bool need_string = true) {
+// A string without a backslash is valid as it stands (stage 1 checked its UTF-8): `out.s` then
+// points into the input line instead of a copy unescaped into the parser's buffer.
+[[gnu::always_inline]] inline error_code read_scalar(od::value& v, Scalar& out, int depth = 1) {
   od::json_type type;
   if (auto err = v.type().get(type)) return err;
   switch (type) {
-    case od::json_type::string:
+    case od::json_type::string: {
       out.kind = Scalar::Kind::kString;
-      if (!need_string) {
-        // The first quote or backslash after the opening quote: the closing quote when the
-        // string has no escape.
-        if (*find_quote_or_backslash(v.raw_json_token().data() + 1) == '"') {
-          out.s = {};
-          return simdjson::SUCCESS;
-        }
+      // The first quote or backslash after the opening quote: the closing quote when the
+      // string has no escape.
+      const char* const begin = v.raw_json_token().data() + 1;
+      const char* const stop = find_quote_or_backslash(begin);
+      if (*stop == '"') {
+        out.s = std::string_view(begin, static_cast<size_t>(stop - begin));
+        return simdjson::SUCCESS;
       }
       return v.get_string().get(out.s);
+    }
     case od::json_type::number:
       return parse_number_token(v.raw_json_token(), out) ? simdjson::SUCCESS
                                                          : simdjson::NUMBER_ERROR;
@@ -375,7 +395,7 @@ struct EventParser::Impl {
 
   // The projection of the line being parsed; null: every field.
   const FieldMask* keep = nullptr;
-  bool kept(FieldId id) const { return keep == nullptr || (id < keep->size() && (*keep)[id]); }
+  bool kept(FieldId id) const { return keep == nullptr || keep->contains(id); }
 
   // A field left out by the projection takes no slot, except `feature` and `server`, whose
   // presence the rules below check: theirs holds a null instead of the value.
@@ -545,8 +565,7 @@ bool EventParser::Impl::parse(const char* data, size_t len, size_t capacity, Rec
     const FieldId id = lookup(name);
 
     od::value& v = f.value();
-    const bool need_string = kept(id) || id == field::kTs || id == field::kType;
-    if (auto err = read_scalar(v, sc, 1, need_string)) {
+    if (auto err = read_scalar(v, sc)) {
       error = invalid_json(err);
       error += " (field `";
       error += quoted(name);

@@ -3,7 +3,10 @@
 // One instance per thread (it owns a simdjson parser and a field-name cache); not thread-safe.
 #pragma once
 
+#include <algorithm>
+#include <bit>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -15,8 +18,31 @@ namespace licflow {
 inline constexpr size_t kMaxLineBytes = size_t{1} << 20;  // SPEC §1: longer lines are dead letters
 inline constexpr size_t kParsePadding = 64;               // = SIMDJSON_PADDING, readable past a line
 
-// A projection: keep[id] says whether field `id` goes onto the record; ids beyond it do not.
-using FieldMask = std::vector<bool>;
+// A projection: the fields that go onto the record. Read for every field of every line, so the
+// first 64 ids (SPEC §1's fields among them) are bits of one word.
+class FieldMask {
+ public:
+  void add(FieldId id) {
+    if (id < 64) {
+      low_ |= uint64_t{1} << id;
+      return;
+    }
+    if (id - 64 >= high_.size()) high_.resize(id - 64 + 1, false);
+    high_[id - 64] = true;
+  }
+  bool contains(FieldId id) const {
+    if (id < 64) return (low_ >> id) & 1;
+    return id - 64 < high_.size() && high_[id - 64];
+  }
+  size_t count() const {
+    return static_cast<size_t>(std::popcount(low_)) +
+           static_cast<size_t>(std::count(high_.begin(), high_.end(), true));
+  }
+
+ private:
+  uint64_t low_ = 0;
+  std::vector<bool> high_;  // ids from 64 up
+};
 
 class EventParser {
  public:

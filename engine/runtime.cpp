@@ -668,7 +668,7 @@ class Runner {
   // Projection pushdown: a source whose consumers all name the fields they need parses only
   // their union (and checks the others, SPEC §1).
   void plan_projections() {
-    projections_.assign(source_count_, FieldMask());
+    projections_.assign(source_count_, std::nullopt);
     for (uint32_t s = 0; s < source_count_; ++s) {
       std::vector<FieldId> fields;
       bool all = runtime_[s]->consumers[0].empty();
@@ -681,20 +681,16 @@ class Runner {
         fields.insert(fields.end(), needed->begin(), needed->end());
       }
       if (all) continue;
-      FieldMask& keep = projections_[s];
-      for (FieldId id : fields) {
-        if (id >= keep.size()) keep.resize(id + 1, false);
-        keep[id] = true;
-      }
-      keep.resize(std::max<size_t>(keep.size(), 1), false);  // non-empty: a projection
+      FieldMask& keep = projections_[s].emplace();
+      for (FieldId id : fields) keep.add(id);
       spdlog::info("source `{}`: parses only the {} field(s) its consumers read", plan_.nodes[s].id,
-                   std::count(keep.begin(), keep.end(), true));
+                   keep.count());
     }
   }
 
   const FieldMask* projection(uint32_t source) const {
-    const FieldMask& keep = projections_[source];
-    return keep.empty() ? nullptr : &keep;
+    const std::optional<FieldMask>& keep = projections_[source];
+    return keep ? &*keep : nullptr;
   }
 
   // The serial per-source stage: dead letters in line order, then the batch downstream.
@@ -1279,7 +1275,7 @@ class Runner {
   std::atomic<uint64_t> events_{0};
   std::atomic<uint64_t> dead_letter_count_{0};
   std::mutex error_mutex_;
-  std::vector<FieldMask> projections_;  // per source; empty: every field
+  std::vector<std::optional<FieldMask>> projections_;  // per source; none: every field
   // Shared by express chunks running on reading threads; a checkpoint holds it alone.
   std::shared_mutex express_gate_;
   std::atomic<bool> checkpoint_pending_{false};  // a checkpoint waits for, or holds, the gate

@@ -494,10 +494,7 @@ Parsed parse_projected(std::string_view line, const FieldMask& keep) {
 
 FieldMask mask_of(std::initializer_list<FieldId> ids) {
   FieldMask keep;
-  for (FieldId id : ids) {
-    if (id >= keep.size()) keep.resize(id + 1, false);
-    keep[id] = true;
-  }
+  for (FieldId id : ids) keep.add(id);
   return keep;
 }
 
@@ -516,6 +513,29 @@ TEST_CASE("a projection keeps only its fields and ts", "[parser][projection]") {
   CHECK(p.record.find(field::kCount)->as_int() == 3);  // duplicate key: the last one wins
   CHECK(p.record.find(field::kServer) == nullptr);
   CHECK(p.record.find(field::kType) == nullptr);
+}
+
+TEST_CASE("a projection tells fields apart on both sides of its 64-bit word",
+          "[parser][projection]") {
+  FieldMask keep;
+  for (FieldId id : {FieldId{0}, FieldId{63}, FieldId{64}, FieldId{200}}) keep.add(id);
+  for (FieldId id : {FieldId{0}, FieldId{63}, FieldId{64}, FieldId{200}}) CHECK(keep.contains(id));
+  for (FieldId id : {FieldId{1}, FieldId{62}, FieldId{65}, FieldId{199}, FieldId{201}, FieldId{5000}}) {
+    CHECK_FALSE(keep.contains(id));
+  }
+  CHECK(keep.count() == 4);
+
+  // A field numbered past the word still goes onto the record, and one next to it does not.
+  std::vector<FieldId> names;
+  for (int i = 0; names.empty() || names.back() < 70; ++i) {
+    names.push_back(intern_field("projection_pad_" + std::to_string(i)));
+  }
+  const std::string far(field_name(names.back()));
+  const std::string near(field_name(names[names.size() - 2]));
+  const Parsed p = parse_projected(
+      R"({"ts":5,"type":"metric",")" + near + R"(":1,")" + far + R"(":2})", mask_of({names.back()}));
+  REQUIRE(p.ok);
+  CHECK(field_order(p.record) == std::vector<std::string>{far});
 }
 
 TEST_CASE("a projection keeps the default server when it keeps server", "[parser][projection]") {
