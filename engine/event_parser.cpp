@@ -23,6 +23,10 @@
 #include <unordered_map>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "engine/time_format.h"
 
 namespace licflow {
@@ -125,10 +129,21 @@ struct Scalar {
   std::string_view s;  // into the line, or the parser's string buffer: valid until the next iterate()
 };
 
-// The first '"' or '\\' at or after `p`, eight bytes at a time (most keys and values are shorter).
+// The first '"' or '\\' at or after `p`, sixteen bytes at a time (SSE2, which every x86-64 has;
+// elsewhere eight, in a 64-bit word): most keys and values are shorter than one step.
 // REQUIRES: one occurs before the line's padding ends (the closing quote of a string stage 1
-// found), so the 8-byte reads stay within the padded buffer.
+// found), so the reads stay within the padded buffer.
 inline const char* find_quote_or_backslash(const char* p) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  for (;; p += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const auto found = static_cast<uint32_t>(_mm_movemask_epi8(
+        _mm_or_si128(_mm_cmpeq_epi8(bytes, quote), _mm_cmpeq_epi8(bytes, backslash))));
+    if (found != 0) return p + std::countr_zero(found);
+  }
+#else
   constexpr uint64_t kOnes = 0x0101010101010101ull;
   constexpr uint64_t kHighs = 0x8080808080808080ull;
   for (;; p += 8) {
@@ -141,6 +156,7 @@ inline const char* find_quote_or_backslash(const char* p) {
                            ((backslashes - kOnes) & ~backslashes & kHighs);
     if (found != 0) return p + (std::countr_zero(found) >> 3);
   }
+#endif
 }
 
 bool is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
@@ -400,7 +416,7 @@ struct EventParser::Impl {
   // A field left out by the projection takes no slot, except `feature` and `server`, whose
   // presence the rules below check: theirs holds a null instead of the value.
   template <typename V>
-  void put(FieldId id, V&& v) {
+  [[gnu::always_inline]] void put(FieldId id, V&& v) {
     if (kept(id)) {
       place(id, std::forward<V>(v));
     } else if (id == field::kFeature || id == field::kServer) {
