@@ -366,16 +366,21 @@ struct EventParser::Impl {
   // Field name bytes -> id for names outside SPEC §1's list; saves intern_field's lock and hash.
   std::unordered_map<std::string, FieldId, NameHash, std::equal_to<>> names;
 
-  // The line's fields are built in place on the output record, in first-occurrence order.
-  // slot_of[id] indexes them when seen[id] == generation (stamps avoid clearing per line), so a
-  // duplicate key is replaced in O(1): a 1 MiB line of duplicate keys stays linear.
+  // The line's fields are built in place on the output record, in first-occurrence order, and
+  // indexed by id, so a duplicate key is replaced in O(1): a 1 MiB line of duplicate keys stays
+  // linear. Ids below 64 (SPEC §1's fields among them) are bits of `seen_low`, at slot
+  // slot_low[id]; the others are at slot_of[id] when seen[id] == generation (stamps avoid
+  // clearing per line).
   std::vector<Field>* fields = nullptr;
+  uint64_t seen_low = 0;
+  uint32_t slot_low[64];
   std::vector<uint32_t> seen;
   std::vector<uint32_t> slot_of;
   uint32_t generation = 0;
-  // absent[i]: field i is a null known optional field, a dropped array/object or a wrong-typed
-  // known field. It is not written, but it holds the key's position in case a later duplicate key
-  // revives it. Such fields, and the placeholders of a projection, are removed at the end.
+  // absent[i] != 0 (i < absent.size()): field i is a null known optional field, a dropped
+  // array/object or a wrong-typed known field. It is not written, but it holds the key's
+  // position in case a later duplicate key revives it. Such fields, and the placeholders of a
+  // projection, are removed at the end.
   std::vector<uint8_t> absent;
   bool needs_compaction = false;
   size_t expected_fields = 8;  // the previous line's field count: most streams keep one shape
@@ -389,6 +394,7 @@ struct EventParser::Impl {
   }
 
   void begin_record(Record& out) {
+    seen_low = 0;
     if (++generation == 0) {  // wrapped: old stamps could collide
       std::fill(seen.begin(), seen.end(), 0);
       generation = 1;
@@ -405,9 +411,20 @@ struct EventParser::Impl {
   }
 
   Field* find(FieldId id) {
+    if (id < 64) return (seen_low >> id) & 1 ? &(*fields)[slot_low[id]] : nullptr;
     if (id >= seen.size() || seen[id] != generation) return nullptr;
     return &(*fields)[slot_of[id]];
   }
+
+  void set_absent(const Field* f, bool value) {
+    const auto slot = static_cast<size_t>(f - fields->data());
+    if (slot >= absent.size()) {
+      if (!value) return;
+      absent.resize(slot + 1, 0);
+    }
+    absent[slot] = value;
+  }
+  bool absent_at(size_t slot) const { return slot < absent.size() && absent[slot] != 0; }
 
   // The projection of the line being parsed; null: every field.
   const FieldMask* keep = nullptr;
@@ -429,30 +446,35 @@ struct EventParser::Impl {
   void place(FieldId id, V&& v) {
     if (Field* f = find(id)) {  // duplicate key: the last value wins, at the first position
       f->value = Value(std::forward<V>(v));
-      absent[static_cast<size_t>(f - fields->data())] = 0;
+      set_absent(f, false);
       return;
     }
-    if (id >= seen.size()) {
-      seen.resize(static_cast<size_t>(id) + 1, 0);
-      slot_of.resize(seen.size());
+    const auto slot = static_cast<uint32_t>(fields->size());
+    if (id < 64) {
+      seen_low |= uint64_t{1} << id;
+      slot_low[id] = slot;
+    } else {
+      if (id >= seen.size()) {
+        seen.resize(static_cast<size_t>(id) + 1, 0);
+        slot_of.resize(seen.size());
+      }
+      seen[id] = generation;
+      slot_of[id] = slot;
     }
-    seen[id] = generation;
-    slot_of[id] = static_cast<uint32_t>(fields->size());
     fields->emplace_back(std::in_place, id, std::forward<V>(v));
-    absent.push_back(0);
   }
 
   void put_absent(FieldId id) {
     put(id, Value());
     if (Field* f = find(id)) {
-      absent[static_cast<size_t>(f - fields->data())] = 1;
+      set_absent(f, true);
       needs_compaction = true;
     }
   }
 
   bool is_absent(FieldId id) {
     const Field* f = find(id);
-    return f == nullptr || absent[static_cast<size_t>(f - fields->data())] != 0;
+    return f == nullptr || absent_at(static_cast<size_t>(f - fields->data()));
   }
 
   // Removes the absent fields and the projection's placeholders, keeping the order of the rest.
@@ -462,7 +484,7 @@ struct EventParser::Impl {
     size_t out = 0;
     for (size_t i = 0; i < fields->size(); ++i) {
       Field& f = (*fields)[i];
-      if (absent[i] != 0 || !kept(f.id)) continue;
+      if (absent_at(i) || !kept(f.id)) continue;
       if (out != i) (*fields)[out] = std::move(f);
       ++out;
     }

@@ -418,6 +418,21 @@ TEST_CASE("duplicate keys: the last one wins at the first one's position", "[par
   CHECK(field_order(q.record) == std::vector<std::string>{"feature", "type", "server"});
 }
 
+TEST_CASE("duplicate keys of fields numbered past 64 behave alike", "[parser][spec-1]") {
+  // The parser indexes the first 64 field ids apart from the rest: these names come after them.
+  for (int i = 0; intern_field("dup_pad_" + std::to_string(i)) < 64; ++i) {
+  }
+  REQUIRE(intern_field("dup_late_x") >= 64);
+  const Parsed p = parse_line(
+      R"({"ts":1,"dup_late_x":[1],"type":"metric","dup_late_y":1,"dup_late_x":2,"dup_late_z":1,)"
+      R"("dup_late_z":{},"dup_late_y":"b"})");
+  REQUIRE(p.ok);
+  CHECK(field_order(p.record) ==
+        std::vector<std::string>{"dup_late_x", "type", "dup_late_y", "server"});
+  CHECK(get(p.record, "dup_late_x")->as_int() == 2);
+  CHECK(get(p.record, "dup_late_y")->as_string() == "b");
+}
+
 TEST_CASE("escaped keys mean the same field", "[parser][spec-1]") {
   const Parsed p =
       parse_line(R"({"t\u0073":1,"\u0074ype":"checkout","feat\u0075re":"f","us\"er":1})");
