@@ -54,8 +54,13 @@ class KeyedState {
     virtual size_t footprint(const T& state) const = 0;
   };
 
-  KeyedState(const Codec& codec, size_t extra_bytes_per_key)
-      : codec_(codec), extra_bytes_per_key_(extra_bytes_per_key) {}
+  // How the index hashes an encoded key. An operator that hashes its records' keys without
+  // encoding them (operators/key.h) looks keys up by that hash (find_hashed), and gives the
+  // function that computes it from the encoded bytes here.
+  using IndexHash = uint64_t (*)(std::string_view encoded);
+
+  KeyedState(const Codec& codec, size_t extra_bytes_per_key, IndexHash index_hash = &hash_bytes)
+      : codec_(codec), extra_bytes_per_key_(extra_bytes_per_key), index_hash_(index_hash) {}
 
   // From now on, keep hot keys and the index within `budget` bytes by spilling to `table`.
   void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget) {
@@ -83,10 +88,16 @@ class KeyedState {
   }
   // The same, also pointing `state` at its state (loaded when spilled; valid as at()'s).
   std::optional<KeyId> find(std::string_view encoded, T*& state) {
-    auto [first, last] = index_.equal_range(hash(encoded));
+    return find_hashed(
+        index_hash_(encoded), [&](std::string_view key) { return key == encoded; }, state);
+  }
+  // The live key whose index hash is `hash` and whose encoded bytes `matches` accepts.
+  template <typename Matches>
+  std::optional<KeyId> find_hashed(uint64_t hash, const Matches& matches, T*& state) {
+    auto [first, last] = index_.equal_range(hash);
     for (auto it = first; it != last; ++it) {
       Hot& h = hot(it->second);
-      if (h.encoded == encoded) {
+      if (matches(std::string_view(h.encoded))) {
         state = &h.state;
         return it->second;
       }
@@ -97,14 +108,17 @@ class KeyedState {
   // Appends the numbers of the keys that may be `encoded` (one, unless hashes collide) without
   // loading them: what prefetch() should load before find().
   void candidates(std::string_view encoded, std::vector<KeyId>& ids) const {
-    auto [first, last] = index_.equal_range(hash(encoded));
+    candidates_hashed(index_hash_(encoded), ids);
+  }
+  void candidates_hashed(uint64_t hash, std::vector<KeyId>& ids) const {
+    auto [first, last] = index_.equal_range(hash);
     for (auto it = first; it != last; ++it) ids.push_back(it->second);
   }
 
   // Adds a key (which find() did not know) with a default state; returns its number.
   KeyId add(std::string encoded) {
     const KeyId id = next_id_++;
-    index_.emplace(hash(encoded), id);
+    index_.emplace(index_hash_(encoded), id);
     Slot& slot = slots_[id];
     slot.hot = std::make_unique<Hot>();
     slot.hot->encoded = std::move(encoded);
@@ -116,7 +130,7 @@ class KeyedState {
   void remove(KeyId id) {
     auto it = slots_.find(id);
     Slot& slot = it->second;
-    const uint64_t h = hash(hot(id).encoded);
+    const uint64_t h = index_hash_(hot(id).encoded);
     for (auto [i, last] = index_.equal_range(h); i != last; ++i) {
       if (i->second == id) {
         index_.erase(i);
@@ -241,7 +255,7 @@ class KeyedState {
         slots_.erase(id);
         return in.fail();
       }
-      index_.emplace(hash(slot.hot->encoded), id);
+      index_.emplace(index_hash_(slot.hot->encoded), id);
       if (i % kChunk == kChunk - 1) settle();
     }
     settle();
@@ -264,8 +278,6 @@ class KeyedState {
   // overhead.
   static constexpr size_t kSlotBytes = sizeof(Slot) + sizeof(KeyId) + sizeof(void*) + 16;
   static constexpr size_t kIndexEntryBytes = 32;
-
-  static uint64_t hash(std::string_view encoded) { return hash_bytes(encoded); }
 
   size_t weigh(const Hot& h) const {
     return sizeof(Hot) + 16 + (h.encoded.capacity() > 15 ? h.encoded.capacity() + 16 : 0) +
@@ -332,11 +344,12 @@ class KeyedState {
 
   const Codec& codec_;
   const size_t extra_bytes_per_key_;
+  const IndexHash index_hash_;
   std::unique_ptr<SpillTable> table_;  // null: no spilling
   uint64_t budget_ = 0;
 
   KeyId next_id_ = 0;
-  std::unordered_multimap<uint64_t, KeyId> index_;  // hash of the encoded key -> number
+  std::unordered_multimap<uint64_t, KeyId> index_;  // index_hash_ of the encoded key -> number
   std::unordered_map<KeyId, Slot> slots_;          // the live keys
   std::vector<KeyId> ring_;                        // the hot keys, in CLOCK order
   size_t hand_ = 0;

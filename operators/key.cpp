@@ -59,6 +59,23 @@ KeyFields::KeyFields(const std::vector<std::string>& names) {
   for (const std::string& n : names) ids_.push_back(intern_field(n));
 }
 
+namespace {
+
+// One key field's step of the hash: seeded with its kind and the fields before it, as encode()
+// tags them, so distinct kinds never collide.
+uint64_t hash_step(uint64_t h, ValueKind kind, const void* bytes, size_t size) {
+  return XXH3_64bits_withSeed(bytes, size, h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull);
+}
+
+// The bytes encode() writes for a string-like value: its length, then the bytes.
+uint32_t read_size(std::string_view encoded, size_t pos) {
+  uint32_t size;
+  std::memcpy(&size, encoded.data() + pos, sizeof size);
+  return size;
+}
+
+}  // namespace
+
 std::optional<uint64_t> KeyFields::hash(const Record& record) const {
   uint64_t h = 0;
   for (FieldId id : ids_) {
@@ -67,39 +84,115 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
     if (v == nullptr) return std::nullopt;
     int64_t as_int = 0;
     const ValueKind kind = key_kind(*v, as_int);
-    // Seeded with the kind and the fields before: as encode(), distinct kinds never collide.
-    const uint64_t seed = h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull;
     switch (kind) {
       case ValueKind::kNull:
-        h = XXH3_64bits_withSeed(nullptr, 0, seed);
+        h = hash_step(h, kind, nullptr, 0);
         break;
       case ValueKind::kBool: {
         const char b = v->as_bool() ? '1' : '0';
-        h = XXH3_64bits_withSeed(&b, 1, seed);
+        h = hash_step(h, kind, &b, 1);
         break;
       }
-      case ValueKind::kInt: {
-        const int64_t i = as_int;
-        h = XXH3_64bits_withSeed(&i, sizeof i, seed);
+      case ValueKind::kInt:
+        h = hash_step(h, kind, &as_int, sizeof as_int);
         break;
-      }
       case ValueKind::kDouble: {
         const double d = v->as_double();
-        h = XXH3_64bits_withSeed(&d, sizeof d, seed);
+        h = hash_step(h, kind, &d, sizeof d);
         break;
       }
       case ValueKind::kString:
-        h = XXH3_64bits_withSeed(v->as_string().data(), v->as_string().size(), seed);
+        h = hash_step(h, kind, v->as_string().data(), v->as_string().size());
         break;
       case ValueKind::kObject: {
         std::string json;
         append_json_value(json, *v);
-        h = XXH3_64bits_withSeed(json.data(), json.size(), seed);
+        h = hash_step(h, kind, json.data(), json.size());
         break;
       }
     }
   }
   return h;
+}
+
+uint64_t KeyFields::hash_encoded(std::string_view encoded) {
+  // Checkpoints are read before they are trusted: bytes that are no key still get a hash.
+  const auto malformed = [&] { return XXH3_64bits(encoded.data(), encoded.size()); };
+  uint64_t h = 0;
+  for (size_t pos = 0; pos < encoded.size();) {
+    const auto kind = static_cast<ValueKind>(encoded[pos++]);
+    size_t size = 0;
+    switch (kind) {
+      case ValueKind::kNull:
+        break;
+      case ValueKind::kBool:
+        size = 1;
+        break;
+      case ValueKind::kInt:
+      case ValueKind::kDouble:
+        size = 8;
+        break;
+      case ValueKind::kString:
+      case ValueKind::kObject:
+        if (encoded.size() - pos < sizeof(uint32_t)) return malformed();
+        size = read_size(encoded, pos);
+        pos += sizeof(uint32_t);
+        break;
+      default:
+        return malformed();
+    }
+    if (encoded.size() - pos < size) return malformed();
+    h = hash_step(h, kind, encoded.data() + pos, size);
+    pos += size;
+  }
+  return h;
+}
+
+bool KeyFields::matches(const Record& record, std::string_view encoded) const {
+  size_t pos = 0;
+  for (FieldId id : ids_) {
+    Value ts_value;
+    const Value* v = key_value(record, id, ts_value);
+    if (v == nullptr) return false;
+    int64_t as_int = 0;
+    const ValueKind kind = key_kind(*v, as_int);
+    if (pos >= encoded.size() || static_cast<ValueKind>(encoded[pos]) != kind) return false;
+    ++pos;
+    std::string json;
+    std::string_view bytes;
+    switch (kind) {
+      case ValueKind::kNull:
+        continue;
+      case ValueKind::kBool:
+        if (pos >= encoded.size() || encoded[pos] != (v->as_bool() ? '1' : '0')) return false;
+        ++pos;
+        continue;
+      case ValueKind::kInt:
+        bytes = std::string_view(reinterpret_cast<const char*>(&as_int), sizeof as_int);
+        break;
+      case ValueKind::kDouble: {
+        const double d = v->as_double();
+        std::memcpy(&as_int, &d, sizeof d);  // the double's bytes, as encode() writes them
+        bytes = std::string_view(reinterpret_cast<const char*>(&as_int), sizeof d);
+        break;
+      }
+      case ValueKind::kString:
+      case ValueKind::kObject:
+        if (kind == ValueKind::kObject) append_json_value(json, *v);
+        bytes = kind == ValueKind::kString ? std::string_view(v->as_string()) : json;
+        if (encoded.size() - pos < sizeof(uint32_t) || read_size(encoded, pos) != bytes.size()) {
+          return false;
+        }
+        pos += sizeof(uint32_t);
+        break;
+    }
+    if (encoded.size() - pos < bytes.size() ||
+        std::memcmp(encoded.data() + pos, bytes.data(), bytes.size()) != 0) {
+      return false;
+    }
+    pos += bytes.size();
+  }
+  return pos == encoded.size();
 }
 
 bool KeyFields::encode(const Record& record, std::string& out) const {

@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/node_config.h"
@@ -24,6 +25,10 @@ class KeyFields {
   // key field is missing. Fixed by the algorithm (XXH3): it picks partitions, which checkpoints
   // remember.
   std::optional<uint64_t> hash(const Record& record) const;
+  // The same hash, of a key encode() wrote: hash_encoded(encode(r)) == hash(r).
+  static uint64_t hash_encoded(std::string_view encoded);
+  // Whether the record's key is the one encode() wrote as `encoded`, without encoding it.
+  bool matches(const Record& record, std::string_view encoded) const;
 
  private:
   std::vector<FieldId> ids_;

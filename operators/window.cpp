@@ -224,12 +224,13 @@ class WindowOperator final : public TimeOrderedOperator {
 
  private:
   void on_record(const Record& record) override {
-    if (!key_.encode(record, scratch_)) {
+    const std::optional<uint64_t> hash = key_.hash(record);
+    if (!hash) {
       count_dropped(1);
       return;
     }
     KeyState* state = nullptr;
-    const KeyId id = key_of(record, state);
+    const KeyId id = key_of(record, *hash, state);
     KeyState& key = *state;
     collect_inputs(record);
     const int64_t last = floor_div(record.ts, options_.slide_ms) * options_.slide_ms;
@@ -253,7 +254,8 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   void on_late(const Record& record) override {
-    if (!key_.encode(record, scratch_)) {
+    const std::optional<uint64_t> hash = key_.hash(record);
+    if (!hash) {
       count_dropped(1);
       return;
     }
@@ -270,7 +272,7 @@ class WindowOperator final : public TimeOrderedOperator {
       return;
     }
     KeyState* state = nullptr;
-    const KeyId id = key_of(record, state);
+    const KeyId id = key_of(record, *hash, state);
     KeyState& key = *state;
     collect_inputs(record);
     for (int64_t start = first; start <= last; start += slide) {
@@ -354,7 +356,9 @@ class WindowOperator final : public TimeOrderedOperator {
     if (!state_.keys.any_spilled()) return;
     batch_keys_.clear();
     for (const Record& r : records) {
-      if (key_.encode(r, scratch_)) state_.keys.candidates(scratch_, batch_keys_);
+      if (const std::optional<uint64_t> hash = key_.hash(r)) {
+        state_.keys.candidates_hashed(*hash, batch_keys_);
+      }
     }
     state_.keys.prefetch(batch_keys_);
   }
@@ -389,10 +393,13 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
-  // The key of the record whose key is in scratch_, created on first sight; `state` points at
-  // its state (valid until the batch's end, see KeyedState::at).
-  KeyId key_of(const Record& record, KeyState*& state) {
-    if (std::optional<KeyId> id = state_.keys.find(scratch_, state)) return *id;
+  // The key of the record, whose KeyFields::hash is `hash`, created on first sight; `state`
+  // points at its state (valid until the batch's end, see KeyedState::at). Only a new key is
+  // encoded.
+  KeyId key_of(const Record& record, uint64_t hash, KeyState*& state) {
+    const auto matches = [&](std::string_view encoded) { return key_.matches(record, encoded); };
+    if (std::optional<KeyId> id = state_.keys.find_hashed(hash, matches, state)) return *id;
+    key_.encode(record, scratch_);
     const KeyId id = state_.keys.add(scratch_);
     KeyState& key = state_.keys.at(id);
     key.first_seen = emit_order();
@@ -578,11 +585,11 @@ class WindowOperator final : public TimeOrderedOperator {
 
   const KeyStateCodec codec_{options_, accumulated_, gauge_fields_};
   // Timers take about 2 × 4 bytes per key in fire_at and drop_at.
-  WindowState state_{KeyedState<KeyState>(codec_, 8), {}, {}};
+  WindowState state_{KeyedState<KeyState>(codec_, 8, &KeyFields::hash_encoded), {}, {}};
   int64_t fired_until_ = kMinTime;  // windows ending at or before it were emitted
 
   // Scratch reused from record to record.
-  std::string scratch_;               // the encoded key
+  std::string scratch_;               // the encoded key of a new key
   std::vector<const Value*> inputs_;  // per Accumulator: the current record's argument
   Value ts_value_;
   std::vector<GaugeSummary> summaries_;  // per gauge field, of the window being emitted
