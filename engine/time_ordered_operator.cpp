@@ -48,6 +48,7 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
                                            const std::vector<uint32_t>* selection, Emitter& out) {
   out_ = &out;
   credit_ = batch->credit;
+  movable_ = records_to_move(batch);
   const std::vector<Record>& records = batch->records;
   const std::vector<int64_t>& marks = batch->watermarks;
   const SelectedRecords selected(records, selection);
@@ -92,6 +93,7 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   next_arrival_[input] += records.size();
   inputs_.update(input, batch->watermark, batch->idle);
   advance_to(std::max(watermark_, inputs_.combined()), records);
+  movable_ = nullptr;
   after_batch();
   flush(out, batch->credit);
 }
@@ -107,16 +109,22 @@ void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record
   size_t next = 0;
   if (watermark_ != kMinTime) {
     for (; next < on_time_.size() && records[on_time_[next].index].ts <= watermark_; ++next) {
-      const Record& r = records[on_time_[next].index];
-      release_held_before(r.ts, on_time_[next].arrival);
-      time_reached(r.ts);
-      order_ = {r.ts, on_time_[next].arrival};
-      on_record(r);
+      const uint32_t index = on_time_[next].index;
+      const int64_t ts = records[index].ts;
+      release_held_before(ts, on_time_[next].arrival);
+      time_reached(ts);
+      order_ = {ts, on_time_[next].arrival};
+      if (movable_ != nullptr) {
+        on_owned_record(std::move((*movable_)[index]));
+      } else {
+        on_record(records[index]);
+      }
     }
   }
   for (; next < on_time_.size(); ++next) {
-    const Record& r = records[on_time_[next].index];
-    held_.push({r.ts, on_time_[next].arrival, r});
+    const uint32_t index = on_time_[next].index;
+    held_.push({records[index].ts, on_time_[next].arrival,
+                movable_ != nullptr ? std::move((*movable_)[index]) : records[index]});
   }
   on_time_.clear();
   // Also releases records with ts == an unchanged watermark: no on-time record can come before them.
@@ -133,7 +141,7 @@ void TimeOrderedOperator::release_held_before(int64_t time, uint64_t arrival) {
     held_.pop();
     time_reached(next.ts);
     order_ = {next.ts, next.arrival};
-    on_record(next.record);
+    on_owned_record(std::move(next.record));
   }
 }
 

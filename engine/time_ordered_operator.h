@@ -94,6 +94,10 @@ class TimeOrderedOperator : public Operator {
   TimeOrderedOperator(std::vector<std::string> ports, size_t input_count);
 
   virtual void on_record(const Record& record) = 0;
+  // The same, for a record the operator may take: a held copy, or one of a batch no one else
+  // holds (records_to_move, engine/batch.h). An operator that passes its input on overrides it
+  // to move the record instead of copying it.
+  virtual void on_owned_record(Record&& record) { on_record(record); }
   virtual void on_late(const Record& record) = 0;
   // Event time reached `time`: fire what is due. Called with non-decreasing times.
   virtual void on_time(int64_t time) {}
@@ -155,6 +159,10 @@ class TimeOrderedOperator : public Operator {
   std::vector<uint64_t> next_arrival_;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
   std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records not yet processed
+  // The current batch's records when this operator may move them (no one else holds the batch).
+  // Partitions of one operator share the batch, but each takes only its own records; the others
+  // read only their ts, which moving leaves.
+  std::vector<Record>* movable_ = nullptr;
   std::vector<std::vector<Record>> pending_;  // per port, emitted but not yet sent
   std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
   std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance

@@ -322,12 +322,15 @@ class LicenseState final : public TimeOrderedOperator {
   }
 
   void on_record(const Record& r) override { apply(r, false); }
+  // A record of its own is annotated in place and passed on, not copied.
+  void on_owned_record(Record&& r) override { apply(r, false, &r); }
   void on_late(const Record& r) override {
     count_late();
     apply(r, true);
   }
 
-  void apply(const Record& r, bool late) {
+  // `owned`: `r` itself when the operator may take it; it is read, then moved out last.
+  void apply(const Record& r, bool late, Record* owned = nullptr) {
     late_ = late;
     uint64_t arrival = next_arrival_++;
     const std::string& t = string_or_empty(r.find(field::kType));
@@ -338,7 +341,7 @@ class LicenseState final : public TimeOrderedOperator {
       return;
     }
     if (feature == nullptr || !feature->is_string() || server == nullptr || !server->is_string()) {
-      out(kOut, Record(r));  // not about a feature: passes unannotated
+      out(kOut, owned != nullptr ? std::move(*owned) : Record(r));  // passes unannotated
       return;
     }
     FeatureState& s = state_for(server->as_string(), feature->as_string());
@@ -355,11 +358,13 @@ class LicenseState final : public TimeOrderedOperator {
     } else if (t == "dequeued") {
       s.queued = std::max<int64_t>(0, s.queued - 1);
     }
-    Record annotated(r, kAnnotations);
+    const int64_t ts = r.ts;
+    Record annotated = owned != nullptr ? std::move(*owned) : Record(r, kAnnotations);
+    annotated.reserve(annotated.fields().size() + kAnnotations);
     annotate(annotated, s);
     out(kOut, std::move(annotated));
     if (session) out(kSessions, std::move(*session));
-    check_edges(s, r.ts);
+    check_edges(s, ts);
   }
 
   const std::string& string_or_empty(const Value* v) const {
