@@ -103,6 +103,37 @@ TEST_CASE("checkouts and checkins by handle keep in_use, available and utilizati
   CHECK_FALSE(out[0].find(field::kLate));
 }
 
+TEST_CASE("a batch held only by license_state is annotated in place; a shared one is left as it is",
+          "[license_state]") {
+  const std::string jsonl =
+      R"({"ts":1000,"type":"checkout","feature":"f","user":"u","handle":"h","capacity":2})" "\n"
+      R"({"ts":3000,"type":"metric","server":"s","cpu":0.5})" "\n"
+      R"({"ts":2000,"type":"checkin","feature":"f","user":"u","handle":"h"})" "\n";
+  // Shared: the caller keeps a reference, so the operator copies what it passes on.
+  Harness shared;
+  auto kept = std::make_shared<Batch>();
+  kept->records = records_from_jsonl(jsonl);
+  const BatchPtr kept_ptr = kept;
+  shared.op().process(0, kept_ptr, shared.out);
+  shared.op().finish(shared.out);
+  CHECK(kept->records == records_from_jsonl(jsonl));
+
+  // Held by no one else: the records are moved out, and the output is the same.
+  Harness owned;
+  auto b = std::make_shared<Batch>();
+  b->records = records_from_jsonl(jsonl);
+  const BatchPtr only = std::move(b);
+  REQUIRE(only.use_count() == 1);
+  owned.op().process(0, only, owned.out);
+  owned.op().finish(owned.out);
+  CHECK(only->records[0].fields().empty());  // taken, not copied
+  REQUIRE(shared.records().size() == 3);
+  CHECK(owned.records() == shared.records());
+  CHECK(owned.sessions() == shared.sessions());
+  CHECK(types(owned.records()) == std::vector<std::string>{"checkout", "checkin", "metric"});
+  CHECK(in_use({owned.records()[0], owned.records()[1]}) == std::vector<int64_t>{1, 0});
+}
+
 TEST_CASE("capacity is null until known; an event's capacity wins over the inventory",
           "[license_state][spec-5]") {
   Harness h("features: {b: {capacity: 10}}\n");
