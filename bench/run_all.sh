@@ -207,13 +207,14 @@ cd "$root"
 
 What limits the throughput targets when they are missed (profiled with `perf record` on this
 code, 1.35 M events; README "Performance" has the details):
-- P6 and P1: parsing. SPEC §1 makes licflow visit and check every field of every line, one
-  simdjson `iterate` per line (for exact dead letters); a bare simdjson loop doing only that
-  runs at about 0.7× roofline mode 0, and licflow's parser, which also builds a `Record` with a
-  `std::string` per string field, at about half of that loop. P1 also formats every record back
-  to JSON (about 0.3 µs per 14-field event).
-- P2 (and P3): `license_state`, about 2–3 µs per event (a tree node, an index entry and strings
-  per open checkout; partitions keyed by server, and the input has 3 servers).
+- P6 and P1: parsing, half of their CPU at 1 thread (P6: 51 %, of which simdjson's stage 1
+  13 %; the window 25 %, reading the file 10 %). SPEC §1 makes licflow visit and check every
+  field of every line, with one simdjson `iterate` per line for exact dead letters, where the
+  roofline's mode 0 reads two fields of a document stream. P1 also formats every record back
+  to JSON (27 % of its CPU).
+- P2 (and P3): `license_state`, 44 % of P2's CPU at 1 thread, about 1 µs per event (a tree
+  node, an index entry and strings per open checkout); parsing 23 %. Its partitions are keyed
+  by server, and the input has 3 servers.
 - TCP ingest: P1's pipeline, with the load generator on the same cores.
 - P1 scaling: noise of the shared machine around 1.7× (1.69×–2.70× across runs of one day).
 LIMITERS
