@@ -126,7 +126,8 @@ struct Scalar {
   bool b = false;
   int64_t i = 0;
   double d = 0;
-  std::string_view s;  // into the line, or the parser's string buffer: valid until the next iterate()
+  // Into the line, or into the parser's string buffer: valid until the next iterate().
+  std::string_view s;
 };
 
 // The first '"' or '\\' at or after `p`, sixteen bytes at a time (SSE2, which every x86-64 has;

@@ -64,7 +64,8 @@ namespace {
 // One key field's step of the hash: seeded with its kind and the fields before it, as encode()
 // tags them, so distinct kinds never collide.
 uint64_t hash_step(uint64_t h, ValueKind kind, const void* bytes, size_t size) {
-  return XXH3_64bits_withSeed(bytes, size, h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull);
+  return XXH3_64bits_withSeed(bytes, size,
+                              h ^ (static_cast<uint64_t>(kind) + 1) * 0x9E3779B97F4A7C15ull);
 }
 
 // The bytes encode() writes for a string-like value: its length, then the bytes.

@@ -535,7 +535,8 @@ TEST_CASE("a projection tells fields apart on both sides of its 64-bit word",
   FieldMask keep;
   for (FieldId id : {FieldId{0}, FieldId{63}, FieldId{64}, FieldId{200}}) keep.add(id);
   for (FieldId id : {FieldId{0}, FieldId{63}, FieldId{64}, FieldId{200}}) CHECK(keep.contains(id));
-  for (FieldId id : {FieldId{1}, FieldId{62}, FieldId{65}, FieldId{199}, FieldId{201}, FieldId{5000}}) {
+  for (FieldId id :
+       {FieldId{1}, FieldId{62}, FieldId{65}, FieldId{199}, FieldId{201}, FieldId{5000}}) {
     CHECK_FALSE(keep.contains(id));
   }
   CHECK(keep.count() == 4);
@@ -547,8 +548,9 @@ TEST_CASE("a projection tells fields apart on both sides of its 64-bit word",
   }
   const std::string far(field_name(names.back()));
   const std::string near(field_name(names[names.size() - 2]));
-  const Parsed p = parse_projected(
-      R"({"ts":5,"type":"metric",")" + near + R"(":1,")" + far + R"(":2})", mask_of({names.back()}));
+  const Parsed p =
+      parse_projected(R"({"ts":5,"type":"metric",")" + near + R"(":1,")" + far + R"(":2})",
+                      mask_of({names.back()}));
   REQUIRE(p.ok);
   CHECK(field_order(p.record) == std::vector<std::string>{far});
 }

@@ -49,18 +49,18 @@ TEST_CASE("a key's hash is the same from the record and from its encoded bytes",
 TEST_CASE("a record matches only the encoded bytes of an equal key", "[key]") {
   const KeyFields keys({"server", "feature"});
   std::string encoded;
-  REQUIRE(keys.encode(record_of({{"server", Value("s1")}, {"feature", Value(int64_t{1})}}),
-                      encoded));
+  REQUIRE(
+      keys.encode(record_of({{"server", Value("s1")}, {"feature", Value(int64_t{1})}}), encoded));
 
   // 1 and 1.0 are one key (SPEC §4 `==`), as encode() makes them.
   CHECK(keys.matches(record_of({{"server", Value("s1")}, {"feature", Value(1.0)}}), encoded));
   CHECK_FALSE(keys.matches(record_of({{"server", Value("s1")}, {"feature", Value("1")}}), encoded));
-  CHECK_FALSE(keys.matches(record_of({{"server", Value("s")}, {"feature", Value(int64_t{1})}}),
-                           encoded));
-  CHECK_FALSE(keys.matches(record_of({{"server", Value("s10")}, {"feature", Value(int64_t{1})}}),
-                           encoded));
-  CHECK_FALSE(keys.matches(record_of({{"server", Value("s1")}, {"feature", Value(int64_t{2})}}),
-                           encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s")}, {"feature", Value(int64_t{1})}}), encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s10")}, {"feature", Value(int64_t{1})}}), encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s1")}, {"feature", Value(int64_t{2})}}), encoded));
   CHECK_FALSE(keys.matches(record_of({{"server", Value("s1")}, {"feature", Value()}}), encoded));
   CHECK_FALSE(keys.matches(record_of({{"server", Value("s1")}}), encoded));  // missing field
   CHECK_FALSE(keys.hash(record_of({{"server", Value("s1")}})));
@@ -77,9 +77,13 @@ TEST_CASE("a record matches only the encoded bytes of an equal key", "[key]") {
 TEST_CASE("bytes that are no encoded key still hash, without reading past them", "[key]") {
   // A corrupt checkpoint is hashed before it is refused: a length past the end, a cut length,
   // an unknown tag, a cut integer. (The sanitizer build checks the reads.) Every byte counts.
-  const std::vector<std::string> garbage = {std::string("\x04\xff\xff\xff\x7f" "a", 6),
+  const std::vector<std::string> garbage = {std::string("\x04\xff\xff\xff\x7f"
+                                                        "a",
+                                                        6),
                                             std::string("\x04\x01\x00", 3),
-                                            std::string("\xfb\x01\x00\x00\x00" "a", 6),
+                                            std::string("\xfb\x01\x00\x00\x00"
+                                                        "a",
+                                                        6),
                                             std::string("\x02\x01", 2)};
   for (const std::string& bytes : garbage) {
     CHECK(KeyFields::hash_encoded(bytes) != KeyFields::hash_encoded(bytes + 'x'));

@@ -106,9 +106,12 @@ TEST_CASE("checkouts and checkins by handle keep in_use, available and utilizati
 TEST_CASE("a batch held only by license_state is annotated in place; a shared one is left as it is",
           "[license_state]") {
   const std::string jsonl =
-      R"({"ts":1000,"type":"checkout","feature":"f","user":"u","handle":"h","capacity":2})" "\n"
-      R"({"ts":3000,"type":"metric","server":"s","cpu":0.5})" "\n"
-      R"({"ts":2000,"type":"checkin","feature":"f","user":"u","handle":"h"})" "\n";
+      R"({"ts":1000,"type":"checkout","feature":"f","user":"u","handle":"h","capacity":2})"
+      "\n"
+      R"({"ts":3000,"type":"metric","server":"s","cpu":0.5})"
+      "\n"
+      R"({"ts":2000,"type":"checkin","feature":"f","user":"u","handle":"h"})"
+      "\n";
   // Shared: the caller keeps a reference, so the operator copies what it passes on.
   Harness shared;
   auto kept = std::make_shared<Batch>();
