@@ -26,31 +26,39 @@ std::optional<std::vector<std::string>> read_key_fields(NodeConfig& config,
 
 namespace {
 
-// The value of key field `id` of `record`, or null when it is missing; `ts` is the record's
-// event time, built in `ts_value`.
-const Value* key_value(const Record& record, FieldId id, Value& ts_value) {
-  if (id != field::kTs) return record.find(id);
-  ts_value = Value(record.ts);
-  return &ts_value;
-}
+// One key field of a record as it is keyed: its value, and the kind it is keyed by, with
+// `as_int` set when that is an integer. A double with an integral value in int64's range is
+// keyed as that integer: 1 and 1.0 (and 0 and -0.0) are one key, as SPEC §4's `==` makes them
+// equal (and as a Python dict keys them).
+struct KeyPart {
+  const Value* value = nullptr;
+  ValueKind kind = ValueKind::kNull;
+  int64_t as_int = 0;
+};
 
-// The kind a key value is keyed by, with `as_int` set when that is an integer. A double with an
-// integral value in int64's range is keyed as that integer: 1 and 1.0 (and 0 and -0.0) are one
-// key, as SPEC §4's `==` makes them equal (and as a Python dict keys them).
-ValueKind key_kind(const Value& v, int64_t& as_int) {
-  constexpr double kTwo63 = 9223372036854775808.0;
-  if (v.is_int()) {
-    as_int = v.as_int();
-    return ValueKind::kInt;
+// False when the field is missing. The key field `ts` is the record's event time, built in
+// `ts_value`.
+bool key_part(const Record& record, FieldId id, Value& ts_value, KeyPart& part) {
+  if (id == field::kTs) {
+    ts_value = Value(record.ts);
+    part.value = &ts_value;
+  } else {
+    part.value = record.find(id);
+    if (part.value == nullptr) return false;
   }
-  if (v.is_double()) {
+  const Value& v = *part.value;
+  constexpr double kTwo63 = 9223372036854775808.0;
+  part.kind = v.kind();
+  if (v.is_int()) {
+    part.as_int = v.as_int();
+  } else if (v.is_double()) {
     const double d = v.as_double();
     if (d >= -kTwo63 && d < kTwo63 && d == std::trunc(d)) {
-      as_int = static_cast<int64_t>(d);
-      return ValueKind::kInt;
+      part.kind = ValueKind::kInt;
+      part.as_int = static_cast<int64_t>(d);
     }
   }
-  return v.kind();
+  return true;
 }
 
 }  // namespace
@@ -81,34 +89,32 @@ std::optional<uint64_t> KeyFields::hash(const Record& record) const {
   uint64_t h = 0;
   for (FieldId id : ids_) {
     Value ts_value;
-    const Value* v = key_value(record, id, ts_value);
-    if (v == nullptr) return std::nullopt;
-    int64_t as_int = 0;
-    const ValueKind kind = key_kind(*v, as_int);
-    switch (kind) {
+    KeyPart part;
+    if (!key_part(record, id, ts_value, part)) return std::nullopt;
+    switch (part.kind) {
       case ValueKind::kNull:
-        h = hash_step(h, kind, nullptr, 0);
+        h = hash_step(h, part.kind, nullptr, 0);
         break;
       case ValueKind::kBool: {
-        const char b = v->as_bool() ? '1' : '0';
-        h = hash_step(h, kind, &b, 1);
+        const char b = part.value->as_bool() ? '1' : '0';
+        h = hash_step(h, part.kind, &b, 1);
         break;
       }
       case ValueKind::kInt:
-        h = hash_step(h, kind, &as_int, sizeof as_int);
+        h = hash_step(h, part.kind, &part.as_int, sizeof part.as_int);
         break;
       case ValueKind::kDouble: {
-        const double d = v->as_double();
-        h = hash_step(h, kind, &d, sizeof d);
+        const double d = part.value->as_double();
+        h = hash_step(h, part.kind, &d, sizeof d);
         break;
       }
       case ValueKind::kString:
-        h = hash_step(h, kind, v->as_string().data(), v->as_string().size());
+        h = hash_step(h, part.kind, part.value->as_string().data(), part.value->as_string().size());
         break;
       case ValueKind::kObject: {
         std::string json;
-        append_json_value(json, *v);
-        h = hash_step(h, kind, json.data(), json.size());
+        append_json_value(json, *part.value);
+        h = hash_step(h, part.kind, json.data(), json.size());
         break;
       }
     }
@@ -153,34 +159,31 @@ bool KeyFields::matches(const Record& record, std::string_view encoded) const {
   size_t pos = 0;
   for (FieldId id : ids_) {
     Value ts_value;
-    const Value* v = key_value(record, id, ts_value);
-    if (v == nullptr) return false;
-    int64_t as_int = 0;
-    const ValueKind kind = key_kind(*v, as_int);
-    if (pos >= encoded.size() || static_cast<ValueKind>(encoded[pos]) != kind) return false;
+    KeyPart part;
+    if (!key_part(record, id, ts_value, part)) return false;
+    if (pos >= encoded.size() || static_cast<ValueKind>(encoded[pos]) != part.kind) return false;
     ++pos;
     std::string json;
-    std::string_view bytes;
-    switch (kind) {
+    double d = 0;
+    std::string_view bytes;  // the value's bytes, as encode() writes them
+    switch (part.kind) {
       case ValueKind::kNull:
         continue;
       case ValueKind::kBool:
-        if (pos >= encoded.size() || encoded[pos] != (v->as_bool() ? '1' : '0')) return false;
+        if (pos >= encoded.size() || encoded[pos] != (part.value->as_bool() ? '1' : '0')) return false;
         ++pos;
         continue;
       case ValueKind::kInt:
-        bytes = std::string_view(reinterpret_cast<const char*>(&as_int), sizeof as_int);
+        bytes = std::string_view(reinterpret_cast<const char*>(&part.as_int), sizeof part.as_int);
         break;
-      case ValueKind::kDouble: {
-        const double d = v->as_double();
-        std::memcpy(&as_int, &d, sizeof d);  // the double's bytes, as encode() writes them
-        bytes = std::string_view(reinterpret_cast<const char*>(&as_int), sizeof d);
+      case ValueKind::kDouble:
+        d = part.value->as_double();
+        bytes = std::string_view(reinterpret_cast<const char*>(&d), sizeof d);
         break;
-      }
       case ValueKind::kString:
       case ValueKind::kObject:
-        if (kind == ValueKind::kObject) append_json_value(json, *v);
-        bytes = kind == ValueKind::kString ? std::string_view(v->as_string()) : json;
+        if (part.kind == ValueKind::kObject) append_json_value(json, *part.value);
+        bytes = part.kind == ValueKind::kString ? std::string_view(part.value->as_string()) : json;
         if (encoded.size() - pos < sizeof(uint32_t) || read_size(encoded, pos) != bytes.size()) {
           return false;
         }
@@ -200,38 +203,36 @@ bool KeyFields::encode(const Record& record, std::string& out) const {
   out.clear();
   for (FieldId id : ids_) {
     Value ts_value;
-    const Value* v = key_value(record, id, ts_value);
-    if (v == nullptr) return false;
-    int64_t as_int = 0;
-    const ValueKind kind = key_kind(*v, as_int);
+    KeyPart part;
+    if (!key_part(record, id, ts_value, part)) return false;
     // Kind tag + fixed-width or length-prefixed bytes: distinct values never collide.
-    out.push_back(static_cast<char>(kind));
-    switch (kind) {
+    out.push_back(static_cast<char>(part.kind));
+    switch (part.kind) {
       case ValueKind::kNull:
         break;
       case ValueKind::kBool:
-        out.push_back(v->as_bool() ? '1' : '0');
+        out.push_back(part.value->as_bool() ? '1' : '0');
         break;
       case ValueKind::kInt: {
-        const int64_t i = as_int;
+        const int64_t i = part.as_int;
         out.append(reinterpret_cast<const char*>(&i), sizeof i);
         break;
       }
       case ValueKind::kDouble: {
-        double d = v->as_double();
+        double d = part.value->as_double();
         out.append(reinterpret_cast<const char*>(&d), sizeof d);
         break;
       }
       case ValueKind::kString: {
-        auto size = static_cast<uint32_t>(v->as_string().size());
+        auto size = static_cast<uint32_t>(part.value->as_string().size());
         out.append(reinterpret_cast<const char*>(&size), sizeof size);
-        out.append(v->as_string());
+        out.append(part.value->as_string());
         break;
       }
       case ValueKind::kObject: {
         // Its JSON text: equal contents are one key, as for the other kinds.
         std::string json;
-        append_json_value(json, *v);
+        append_json_value(json, *part.value);
         auto size = static_cast<uint32_t>(json.size());
         out.append(reinterpret_cast<const char*>(&size), sizeof size);
         out.append(json);
