@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <bit>
 #include <charconv>
+#include <cstddef>
 #include <cstring>
 #include <string_view>
 #include <unordered_map>
@@ -174,10 +175,14 @@ inline bool parse_number_token(std::string_view tok, Scalar& out) {
   const bool negative = p < end && *p == '-';
   p += negative;
   const char* const digits = p;
+  const char* const last = digits + std::min<std::ptrdiff_t>(end - digits, 18);
+  const auto is_digit = [](char c) { return static_cast<unsigned char>(c - '0') < 10; };
   int64_t v = 0;
-  while (p < end && static_cast<unsigned char>(*p - '0') < 10) v = v * 10 + (*p++ - '0');
+  while (p < last && is_digit(*p)) v = v * 10 + (*p++ - '0');
   const auto n = static_cast<size_t>(p - digits);
-  if (n == 0 || n > 18 || (*digits == '0' && n > 1)) return parse_number_token_slow(tok, out);
+  if (n == 0 || (p < end && is_digit(*p)) || (*digits == '0' && n > 1)) {
+    return parse_number_token_slow(tok, out);  // not a plain integer, or 19 digits or more
+  }
   while (p < end && is_json_space(*p)) ++p;
   if (p != end) return parse_number_token_slow(tok, out);
   out.kind = Scalar::Kind::kInt;

@@ -543,7 +543,7 @@ TEST_CASE("a projection tells fields apart on both sides of its 64-bit word",
 
   // A field numbered past the word still goes onto the record, and one next to it does not.
   std::vector<FieldId> names;
-  for (int i = 0; names.empty() || names.back() < 70; ++i) {
+  for (int i = 0; names.size() < 2 || names.back() < 70; ++i) {
     names.push_back(intern_field("projection_pad_" + std::to_string(i)));
   }
   const std::string far(field_name(names.back()));
