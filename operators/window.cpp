@@ -11,8 +11,9 @@
 //   records change the windows they fall in and nothing else, also when they create a window.
 // - "A record exactly at window_start" means one with a numeric value of that gauge's field.
 // - Carried-only windows go on up to start <= the end-of-input watermark (the largest ts received).
-// - Keys are "first seen" in processing order, (ts, arrival), so that out-of-order input within
-//   max_out_of_orderness yields exactly the output of sorted input.
+// - Keys are "first seen" in processing order: an on-time record at its (ts, arrival), so that
+//   out-of-order input within max_out_of_orderness yields exactly the output of sorted input; a
+//   late record on arrival, at (watermark, arrival).
 // - A record lacking a key field is skipped and counted as dropped (not as late), also when it
 //   is late: keying comes first, as Flink's keyBy before its window.
 // - count_distinct compares as SPEC §4 `==` (1 and 1.0 are one value) and ignores null.
@@ -230,7 +231,7 @@ class WindowOperator final : public TimeOrderedOperator {
       return;
     }
     KeyState* state = nullptr;
-    const KeyId id = key_of(record, *hash, state);
+    const KeyId id = key_of(record, *hash, emit_order(), state);
     KeyState& key = *state;
     collect_inputs(record);
     const int64_t last = floor_div(record.ts, options_.slide_ms) * options_.slide_ms;
@@ -271,8 +272,11 @@ class WindowOperator final : public TimeOrderedOperator {
       emit(1, record);
       return;
     }
+    // Processed now, after every record up to the watermark and before every later one: that is
+    // where its key, if new, is first seen — not at its ts, before keys seen earlier.
+    const EmitOrder seen{wm, emit_order().arrival};
     KeyState* state = nullptr;
-    const KeyId id = key_of(record, *hash, state);
+    const KeyId id = key_of(record, *hash, seen, state);
     KeyState& key = *state;
     collect_inputs(record);
     for (int64_t start = first; start <= last; start += slide) {
@@ -393,16 +397,16 @@ class WindowOperator final : public TimeOrderedOperator {
     }
   }
 
-  // The key of the record, whose KeyFields::hash is `hash`, created on first sight; `state`
-  // points at its state (valid until the batch's end, see KeyedState::at). Only a new key is
-  // encoded.
-  KeyId key_of(const Record& record, uint64_t hash, KeyState*& state) {
+  // The key of the record, whose KeyFields::hash is `hash`, created on first sight (`seen`, its
+  // place in processing order); `state` points at its state (valid until the batch's end, see
+  // KeyedState::at). Only a new key is encoded.
+  KeyId key_of(const Record& record, uint64_t hash, EmitOrder seen, KeyState*& state) {
     const auto matches = [&](std::string_view encoded) { return key_.matches(record, encoded); };
     if (std::optional<KeyId> id = state_.keys.find_hashed(hash, matches, state)) return *id;
     key_.encode(record, scratch_);
     const KeyId id = state_.keys.add(scratch_);
     KeyState& key = state_.keys.at(id);
-    key.first_seen = emit_order();
+    key.first_seen = seen;
     for (FieldId f : key_.ids()) key.key_values.push_back(*field_value(record, f));
     key.gauges.resize(gauge_fields_.size());
     state = &key;

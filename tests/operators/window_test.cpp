@@ -577,6 +577,24 @@ TEST_CASE("windows closing together come out by window_end; within one, keys in 
   }
 }
 
+TEST_CASE("a key first seen through a late record is seen where it is processed, not at its ts",
+          "[window][spec-2][spec-5]") {
+  // The late records are processed on arrival, after "z" and "a" (SPEC §2), so their keys come
+  // after them among the windows ending at 10:00 — in every partition the keys fall into.
+  Harness h("    key: [k]\n    size: 1h\n    aggregates: {n: count()}\n",
+            "time: {allowed_lateness: 1h}\n");
+  h.feed(ev("09:40", R"("k":"z")") + ev("09:50", R"("k":"a")"), at("09:50"));
+  const std::vector<std::string> late = {"m", "q", "b", "y", "c", "x", "n", "d"};
+  std::string input;
+  for (const std::string& k : late) input += ev("09:05", R"("k":")" + k + R"(")");
+  h.feed(input, at("09:50"));
+  h.feed("", at("10:00"));
+  CHECK(h.late_count() == late.size());
+  Lines expected = {R"(09:00 k="z" n=1 revision=0)", R"(09:00 k="a" n=1 revision=0)"};
+  for (const std::string& k : late) expected.push_back("09:00 k=\"" + k + "\" n=1 revision=0");
+  CHECK(h.shown() == expected);
+}
+
 TEST_CASE("records lacking a key field are skipped and counted; a present null is a key",
           "[window][spec-5]") {
   Harness h("    key: [feature, team]\n    size: 1h\n    aggregates: {n: count()}\n");
