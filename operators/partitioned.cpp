@@ -3,73 +3,40 @@
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
-#include <mutex>
-
-
 namespace licflow {
 
-// Collects one partition's output during a call; forwards it early, under the shared lock,
-// once it grows past kEarlyRecords.
+// Collects one partition's output during a call, per port in a PartitionOutput (in memory, or
+// in a temporary file past a bound), until every partition is done and merge_into merges them.
 class PartitionedOperator::PartEmitter final : public Emitter {
  public:
-  static constexpr size_t kEarlyRecords = 8192;
+  void begin(int64_t ingest_ns) { ingest_ns_ = ingest_ns; }
 
-  PartEmitter(std::mutex& lock, const int64_t& sent_watermark)
-      : lock_(lock), sent_watermark_(sent_watermark) {}
-
-  void begin(Emitter& out, int64_t ingest_ns) {
-    out_ = &out;
-    ingest_ns_ = ingest_ns;
-  }
-
-  // An instance's batch: held until every partition is done (see merge_into), or sent at once,
-  // under the lock, once the held records are many. Either way it carries the watermark already
-  // sent (the new one goes out after every partition's records).
   void emit(size_t port, Batch&& batch) override {
     if (batch.ingest_ns == 0) batch.ingest_ns = ingest_ns_;
     last_idle_ = batch.idle;
     last_watermark_ = std::max(last_watermark_, batch.watermark);
     if (batch.records.empty()) return;
-    batch.watermark = std::min(batch.watermark, sent_watermark_);
-    if (ports_.size() <= port) ports_.resize(port + 1);
-    held_records_ += batch.records.size();
-    ports_[port].push_back(std::move(batch));
-    if (held_records_ >= kEarlyRecords) {
-      std::lock_guard guard(lock_);
-      for (size_t p = 0; p < ports_.size(); ++p) {
-        for (Batch& b : ports_[p]) {
-          // Ahead of the other partitions' records, it may not promise more than was sent.
-          for (int64_t& mark : b.watermarks) mark = std::min(mark, sent_watermark_);
-          out_->emit(p, std::move(b));
-        }
-        ports_[p].clear();
-      }
-      held_records_ = 0;
-    }
+    output(port).add(std::move(batch));
   }
   void emit(size_t port, BatchPtr batch) override {
     Batch copy = *batch;
     emit(port, std::move(copy));
   }
 
-  std::vector<Batch>& held(size_t port) {
+  PartitionOutput& output(size_t port) {
     if (ports_.size() <= port) ports_.resize(port + 1);
     return ports_[port];
   }
-  void clear_held() {
-    for (auto& p : ports_) p.clear();
-    held_records_ = 0;
+  void clear() {
+    for (PartitionOutput& p : ports_) p.clear();
   }
 
   int64_t last_watermark() const { return last_watermark_; }
   bool last_idle() const { return last_idle_; }
 
  private:
-  std::mutex& lock_;
-  const int64_t& sent_watermark_;
-  Emitter* out_ = nullptr;
-  std::vector<std::vector<Batch>> ports_;
-  size_t held_records_ = 0;
+  int64_t ingest_ns_ = 0;
+  std::vector<PartitionOutput> ports_;
   int64_t last_watermark_ = kMinTime;
   bool last_idle_ = false;
 };
@@ -79,7 +46,7 @@ PartitionedOperator::PartitionedOperator(std::vector<std::unique_ptr<TimeOrdered
     : Operator(parts.at(0)->ports()), parts_(std::move(parts)), key_(std::move(key)) {
   for (size_t k = 0; k < parts_.size(); ++k) {
     parts_[k]->run_as_partition();
-    emitters_.push_back(std::make_unique<PartEmitter>(forward_lock_, sent_watermark_));
+    emitters_.push_back(std::make_unique<PartEmitter>());
   }
   selections_.resize(parts_.size());
 }
@@ -100,7 +67,7 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
   }
   // Every partition's records are in: the merged batch may carry the new watermark.
   for (size_t port = 0; port < ports().size(); ++port) merge_into(out, port, watermark, idle);
-  for (auto& e : emitters_) e->clear_held();
+  for (auto& e : emitters_) e->clear();
   sent_watermark_ = watermark;
   publish_counters();
 }
@@ -114,66 +81,53 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
 // of one ts in arrival order and windows closing together in their keys' first-seen order,
 // whatever partition they are in.
 void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
-  struct Cursor {
-    std::vector<Batch>* batches;
-    size_t batch = 0;
-    size_t record = 0;
-    bool done() const { return batch == batches->size(); }
-    Record& head() { return (*batches)[batch].records[record]; }
-    int64_t head_mark() const {
-      const Batch& b = (*batches)[batch];
-      return b.watermarks.empty() ? kMinTime : b.watermarks[record];
-    }
-    EmitOrder head_order() const {
-      const Batch& b = (*batches)[batch];
-      return b.emit_order.empty() ? EmitOrder{} : b.emit_order[record];
-    }
-    uint32_t head_step() const {
-      const Batch& b = (*batches)[batch];
-      return b.emit_step.empty() ? 0 : b.emit_step[record];
-    }
-    bool before(Cursor& other) {
-      const int64_t mark = head_mark();
-      const int64_t other_mark = other.head_mark();
-      if (mark != other_mark) return mark < other_mark;
-      if (head_step() != other.head_step()) return head_step() < other.head_step();
-      if (head().ts != other.head().ts) return head().ts < other.head().ts;
-      return head_order() < other.head_order();
-    }
-    void next() {
-      if (++record == (*batches)[batch].records.size()) {
-        record = 0;
-        ++batch;
-      }
-    }
+  using Cursor = PartitionOutput::Cursor;
+  const auto before = [](const Cursor& a, const Cursor& b) {
+    if (a.mark() != b.mark()) return a.mark() < b.mark();
+    if (a.step() != b.step()) return a.step() < b.step();
+    if (a.record().ts != b.record().ts) return a.record().ts < b.record().ts;
+    return a.order() < b.order();
   };
   std::vector<Cursor> cursors;
   size_t total = 0;
   Batch merged;
-  merged.watermark = watermark;
-  merged.idle = idle;
   for (auto& e : emitters_) {
-    std::vector<Batch>& batches = e->held(port);
-    if (batches.empty()) continue;
+    PartitionOutput& output = e->output(port);
+    if (output.empty()) continue;
     if (cursors.empty()) {
-      merged.credit = batches.front().credit;
-      merged.ingest_ns = batches.front().ingest_ns;
+      merged.credit = output.credit();
+      merged.ingest_ns = output.ingest_ns();
     }
-    for (const Batch& b : batches) total += b.records.size();
-    cursors.push_back({&batches});
+    total += output.size();
+    cursors.emplace_back(output);
   }
-  merged.records.reserve(total);
-  merged.watermarks.reserve(total);
-  while (true) {
+  // A long output (a watermark firing millions of windows) leaves in batches as it is merged;
+  // each carries the watermark of its last record, which the instances had already passed.
+  const size_t batch_records = std::min(total, kMergedBatchRecords);
+  merged.records.reserve(batch_records);
+  merged.watermarks.reserve(batch_records);
+  for (size_t left = total; left > 0; --left) {
     Cursor* best = nullptr;
     for (Cursor& c : cursors) {
-      if (!c.done() && (best == nullptr || c.before(*best))) best = &c;
+      if (!c.done() && (best == nullptr || before(c, *best))) best = &c;
     }
-    if (best == nullptr) break;
-    merged.watermarks.push_back(best->head_mark());
-    merged.records.push_back(std::move(best->head()));
+    merged.watermarks.push_back(best->mark());
+    merged.records.push_back(std::move(best->record()));
     best->next();
+    if (merged.records.size() == kMergedBatchRecords && left > 1) {
+      Batch part;
+      part.credit = merged.credit;
+      part.ingest_ns = merged.ingest_ns;
+      part.watermark = std::max(sent_watermark_, merged.watermarks.back());
+      std::swap(part.records, merged.records);
+      std::swap(part.watermarks, merged.watermarks);
+      out.emit(port, std::move(part));
+      merged.records.reserve(batch_records);
+      merged.watermarks.reserve(batch_records);
+    }
   }
+  merged.watermark = watermark;
+  merged.idle = idle;
   out.emit(port, std::move(merged));
 }
 
@@ -185,19 +139,15 @@ void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
     if (std::optional<uint64_t> h = key_.hash(records[i])) k = *h % parts_.size();
     selections_[k].push_back(i);
   }
-  for (auto& e : emitters_) e->begin(out, batch->ingest_ns);
+  for (auto& e : emitters_) e->begin(batch->ingest_ns);
   run_parts(out, [&](size_t k) {
     parts_[k]->process_selected(input, batch, &selections_[k], *emitters_[k]);
   });
 }
 
-// One partition after the other, on the caller's thread: end of input may flush a great many
-// records, which `out` may then hold back (the runtime drains the graph as they go), and that
-// must not happen inside a task.
 void PartitionedOperator::finish(Emitter& out) {
-  for (auto& e : emitters_) e->begin(out, 0);
-  for (size_t k = 0; k < parts_.size(); ++k) parts_[k]->finish(*emitters_[k]);
-  run_parts(out, [](size_t) {});
+  for (auto& e : emitters_) e->begin(0);
+  run_parts(out, [&](size_t k) { parts_[k]->finish(*emitters_[k]); });
 }
 
 void PartitionedOperator::publish_counters() {

@@ -6,14 +6,14 @@
 //
 // - The number of partitions is fixed, not the thread count: checkpoints and output do not
 //   depend on --threads. A record lacking a key field goes to partition 0, which counts it.
-// - Output: per port, one batch: the instances' records merged by (the watermark each record
-//   carries, the step of the batch that emitted it — a late record is a step of its own — ts,
-//   EmitOrder) (ties in partition order, each instance's own order kept, so a key's records
-//   keep theirs), with the new watermark, which only now may leave: no record is ever behind a
-//   watermark sent before it. Across keys, records of equal ts come in arrival order, windows
-//   closing together in first-seen order. An instance with a very long output (a watermark firing millions of
-//   windows) sends it along the way, under a lock, rather than hold it; the order across
-//   partitions of such an output then varies from run to run (SPEC leaves it open).
+// - Output: per port, the instances' records merged by (the watermark each record carries, the
+//   step of the batch that emitted it — a late record is a step of its own — ts, EmitOrder)
+//   (ties in partition order, each instance's own order kept, so a key's records keep theirs),
+//   with the new watermark, which only now may leave: no record is ever behind a watermark sent
+//   before it. Across keys, records of equal ts come in arrival order, windows closing together
+//   in first-seen order. An instance's long output (a watermark firing millions of windows)
+//   waits for the merge in a temporary file (operators/partition_output.h), and the merged
+//   output leaves in batches as it is merged.
 // - Checkpoints: the partitions' states in order, each streamed.
 //
 // Threading: as Operator — the runtime calls it from one thread at a time; inside a call the
@@ -21,17 +21,19 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "engine/time_ordered_operator.h"
 #include "operators/key.h"
+#include "operators/partition_output.h"
 
 namespace licflow {
 
 class PartitionedOperator final : public Operator {
  public:
   static constexpr size_t kPartitions = 4;
+  // The merged output of a call leaves in batches of at most this many records.
+  static constexpr size_t kMergedBatchRecords = 8192;
 
   // `parts`: kPartitions instances built from the same configuration; `key`: the fields whose
   // values choose a record's partition.
@@ -69,7 +71,6 @@ class PartitionedOperator final : public Operator {
   void publish_counters();
 
   std::vector<std::unique_ptr<TimeOrderedOperator>> parts_;
-  std::mutex forward_lock_;  // early forwarding of long outputs, from the instances' tasks
   std::vector<std::unique_ptr<PartEmitter>> emitters_;
   const KeyFields key_;
   int64_t sent_watermark_ = kMinTime;
