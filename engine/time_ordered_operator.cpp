@@ -44,50 +44,81 @@ void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
   out.emit(port, std::move(b));
 }
 
+// Each record is judged against the watermark received before it (SPEC §2): the one its input
+// carried with it, combined with the other inputs'. Records' marks are non-decreasing and mostly
+// equal, so the combination is only recomputed where one changes.
+void TimeOrderedOperator::walk(size_t input, const Batch& batch, BatchWalk& walk) const {
+  walk.late.clear();
+  walk.max_ts = kMinTime;
+  walk.last_mark.reset();
+  InputWatermarks inputs = inputs_;
+  int64_t watermark = watermark_;
+  int64_t before = std::max(watermark, inputs.combined());
+  const std::vector<Record>& records = batch.records;
+  const std::vector<int64_t>& marks = batch.watermarks;
+  for (uint32_t i = 0; i < records.size(); ++i) {
+    const int64_t ts = records[i].ts;
+    walk.max_ts = std::max(walk.max_ts, ts);
+    if (!marks.empty() && (!walk.last_mark || marks[i] != *walk.last_mark)) {
+      inputs.update(input, marks[i], false);
+      walk.last_mark = marks[i];
+      before = std::max(watermark, inputs.combined());
+    }
+    if (ts < before) {
+      walk.late.push_back({i, before});
+      watermark = before;
+    }
+  }
+}
+
 void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
-                                           const std::vector<uint32_t>* selection, Emitter& out) {
+                                           const std::vector<uint32_t>* selection,
+                                           const BatchWalk* walk, Emitter& out) {
+  if (walk == nullptr) {
+    this->walk(input, *batch, walk_);
+    walk = &walk_;
+  }
   out_ = &out;
   credit_ = batch->credit;
   movable_ = records_to_move(batch);
   const std::vector<Record>& records = batch->records;
-  const std::vector<int64_t>& marks = batch->watermarks;
   const SelectedRecords selected(records, selection);
   before_batch(selected);
-  // Each record is judged against the watermark received before it (SPEC §2): the one its
-  // input carried with it, combined with the other inputs'. The watermark is advanced lazily:
-  // only a late record needs the operator to be at that watermark (so that the records and
-  // timers it releases go first), and otherwise the batch's end is enough, since on-time
-  // records and timers are processed in (ts, arrival) order either way.
-  // A partition walks the whole batch, not only its share: it advances wherever any record is
-  // late, as one instance would, so the partitions' outputs carry one instance's watermarks and
-  // merge in its order; and it sees the batch's largest ts, which end of input advances every
-  // partition to (SPEC §2).
+  max_ts_ = std::max(max_ts_, walk->max_ts);
+  // The marks only ever raise an input's watermark and clear its idleness, so the last one,
+  // applied now, leaves inputs_ as applying each in turn would; the walk says where each record
+  // stood.
+  if (walk->last_mark) inputs_.update(input, *walk->last_mark, false);
+  // The watermark is advanced lazily: only a late record needs the operator to be at that
+  // watermark (so that the records and timers it releases go first), and otherwise the batch's
+  // end is enough, since on-time records and timers are processed in (ts, arrival) order either
+  // way. A partition advances wherever any record is late, its own or not, as one instance
+  // would, so the partitions' outputs carry one instance's watermarks and merge in its order.
+  // Arrival numbers count every record of every batch, so that the partitions of an operator
+  // number records alike; the input comes first, so that records of one ts from several inputs
+  // go in input order, whichever input's batch came first (--threads).
+  const uint64_t first_arrival = (uint64_t{input} << kInputShift) | next_arrival_[input];
   on_time_.clear();
   step_ = 0;
-  size_t next_selected = 0;
-  for (uint32_t i = 0; i < records.size(); ++i) {
-    const bool mine = selection == nullptr ||
-                      (next_selected < selection->size() && (*selection)[next_selected] == i);
-    if (mine) ++next_selected;
-    const Record& r = records[i];
-    max_ts_ = std::max(max_ts_, r.ts);
-    if (!marks.empty()) inputs_.update(input, marks[i], false);
-    const int64_t before = std::max(watermark_, inputs_.combined());
-    // Arrival numbers count every record of every batch, so that the partitions of an
-    // operator number records alike; the input comes first, so that records of one ts from
-    // several inputs go in input order, whichever input's batch came first (--threads).
-    const uint64_t arrival = (uint64_t{input} << kInputShift) | (next_arrival_[input] + i);
-    if (r.ts < before) {
-      advance_to(before, records);
+  size_t next_own = 0;
+  size_t next_late = 0;
+  const std::vector<BatchWalk::Late>& late = walk->late;
+  while (next_own < selected.size() || next_late < late.size()) {
+    const uint32_t own = next_own < selected.size() ? selected.index(next_own) : UINT32_MAX;
+    if (next_late < late.size() && late[next_late].index <= own) {
+      const BatchWalk::Late point = late[next_late++];
+      advance_to(point.watermark, records);
       // A late record is processed at once, in a step of its own (Batch::emit_step).
       ++step_;
-      if (mine) {
-        order_ = {r.ts, arrival};
-        on_late(r);
+      if (point.index == own) {
+        ++next_own;
+        order_ = {records[own].ts, first_arrival + own};
+        on_late(records[own]);
       }
       ++step_;
-    } else if (mine) {
-      on_time_.push_back({i, arrival});
+    } else {
+      on_time_.push_back({own, first_arrival + own});
+      ++next_own;
     }
   }
   next_arrival_[input] += records.size();

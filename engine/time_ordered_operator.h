@@ -22,6 +22,7 @@
 // Threading: as Operator — one thread at a time per instance.
 #pragma once
 
+#include <optional>
 #include <queue>
 
 #include "engine/watermarks.h"
@@ -64,15 +65,31 @@ class SelectedRecords {
   const std::vector<uint32_t>* selection_;
 };
 
+// What an operator meets walking a batch, whichever of its records it processes: where records
+// are late, the largest ts, the last watermark a record carries. The partitions of an operator
+// (operators/partitioned.h) are in one state and meet the same; the batch is walked once for
+// all of them.
+struct BatchWalk {
+  struct Late {
+    uint32_t index;     // in the batch
+    int64_t watermark;  // the watermark before it, which the operator advances to first
+  };
+  std::vector<Late> late;  // by index
+  int64_t max_ts = kMinTime;
+  std::optional<int64_t> last_mark;  // of Batch::watermarks, when there are some
+};
+
 class TimeOrderedOperator : public Operator {
  public:
   void process(size_t input, const BatchPtr& batch, Emitter& out) final {
-    process_selected(input, batch, nullptr, out);
+    process_selected(input, batch, nullptr, nullptr, out);
   }
+  // The walk of `batch`, arriving on `input`, from this operator's current state.
+  void walk(size_t input, const Batch& batch, BatchWalk& walk) const;
   // Processes the records of `batch` at the indexes of `selection` (all when null) and the
-  // batch's watermark.
-  void process_selected(size_t input, const BatchPtr& batch,
-                        const std::vector<uint32_t>* selection, Emitter& out);
+  // batch's watermark. `walk`: the batch's walk from this state (made here when null).
+  void process_selected(size_t input, const BatchPtr& batch, const std::vector<uint32_t>* selection,
+                        const BatchWalk* walk, Emitter& out);
   void finish(Emitter& out) final;
   // Its inputs come merged as one (engine/input_join.h): one watermark, arrival in that order.
   bool join_inputs() final {
@@ -159,6 +176,7 @@ class TimeOrderedOperator : public Operator {
   std::vector<uint64_t> next_arrival_;
   std::priority_queue<Held, std::vector<Held>, Later> held_;
   std::vector<Arrival> on_time_;  // scratch: the current batch's on-time records not yet processed
+  BatchWalk walk_;                // scratch: the current batch's walk, when not given
   // The current batch's records when this operator may move them (no one else holds the batch).
   // Partitions of one operator share the batch, but each takes only its own records; the others
   // read only their ts, which moving leaves.

@@ -139,9 +139,11 @@ void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& 
     if (std::optional<uint64_t> h = key_.hash(records[i])) k = *h % parts_.size();
     selections_[k].push_back(i);
   }
+  // The partitions are in one state (they have met the same batches): one walk serves all.
+  parts_[0]->walk(input, *batch, walk_);
   for (auto& e : emitters_) e->begin(batch->ingest_ns);
   run_parts(out, [&](size_t k) {
-    parts_[k]->process_selected(input, batch, &selections_[k], *emitters_[k]);
+    parts_[k]->process_selected(input, batch, &selections_[k], &walk_, *emitters_[k]);
   });
 }
 
