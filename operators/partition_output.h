@@ -60,7 +60,8 @@ class PartitionOutput {
   };
 
  private:
-  // Writes the records in memory to the file; false (and nothing written) when it cannot.
+  // Writes the records in memory to the file; false when it cannot (they stay in memory, and
+  // what was written is past file_bytes_, overwritten by the next attempt).
   bool move_to_file();
 
   std::vector<Batch> memory_;
