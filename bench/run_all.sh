@@ -205,8 +205,9 @@ cd "$root"
   echo "| P5 RSS within 1.5× memory_limit (384 MiB) at $hc_keys keys (2 threads, MiB) | ${rss[P5/2]} | $(awk -v r="${rss[P5/2]}" 'BEGIN {print (r != "" && r + 0 <= 384 ? "yes" : "no")}') |"
   cat <<'LIMITERS'
 
-What limits the throughput targets when they are missed (profiled with `perf record` on this
-code, 1.35 M events; README "Performance" has the details):
+What limits the throughput targets when they are missed (profiled with `perf record`, 1.35 M
+events, early on 2026-11-30, before one walk of each batch replaced the walk of every partition,
+about 6 % of P6's instructions; README "Performance" has the details):
 - P6 and P1: parsing, half of their CPU at 1 thread (P6: 51 %, of which simdjson's stage 1
   13 %; the window 25 %, reading the file 10 %). SPEC §1 makes licflow visit and check every
   field of every line, with one simdjson `iterate` per line for exact dead letters, where the
