@@ -73,22 +73,20 @@ void TimeOrderedOperator::walk(size_t input, const Batch& batch, BatchWalk& walk
 
 void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
                                            const std::vector<uint32_t>* selection,
-                                           const BatchWalk* walk, Emitter& out) {
-  if (walk == nullptr) {
-    this->walk(input, *batch, walk_);
-    walk = &walk_;
-  }
+                                           const BatchWalk* given_walk, Emitter& out) {
+  if (given_walk == nullptr) walk(input, *batch, walk_);
+  const BatchWalk* batch_walk = given_walk != nullptr ? given_walk : &walk_;
   out_ = &out;
   credit_ = batch->credit;
   movable_ = records_to_move(batch);
   const std::vector<Record>& records = batch->records;
   const SelectedRecords selected(records, selection);
   before_batch(selected);
-  max_ts_ = std::max(max_ts_, walk->max_ts);
+  max_ts_ = std::max(max_ts_, batch_walk->max_ts);
   // The marks only ever raise an input's watermark and clear its idleness, so the last one,
   // applied now, leaves inputs_ as applying each in turn would; the walk says where each record
   // stood.
-  if (walk->last_mark) inputs_.update(input, *walk->last_mark, false);
+  if (batch_walk->last_mark) inputs_.update(input, *batch_walk->last_mark, false);
   // The watermark is advanced lazily: only a late record needs the operator to be at that
   // watermark (so that the records and timers it releases go first), and otherwise the batch's
   // end is enough, since on-time records and timers are processed in (ts, arrival) order either
@@ -102,7 +100,7 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   step_ = 0;
   size_t next_own = 0;
   size_t next_late = 0;
-  const std::vector<BatchWalk::Late>& late = walk->late;
+  const std::vector<BatchWalk::Late>& late = batch_walk->late;
   while (next_own < selected.size() || next_late < late.size()) {
     const uint32_t own = next_own < selected.size() ? selected.index(next_own) : UINT32_MAX;
     if (next_late < late.size() && late[next_late].index <= own) {

@@ -87,9 +87,9 @@ class TimeOrderedOperator : public Operator {
   // The walk of `batch`, arriving on `input`, from this operator's current state.
   void walk(size_t input, const Batch& batch, BatchWalk& walk) const;
   // Processes the records of `batch` at the indexes of `selection` (all when null) and the
-  // batch's watermark. `walk`: the batch's walk from this state (made here when null).
+  // batch's watermark. `given_walk`: the batch's walk from this state (made here when null).
   void process_selected(size_t input, const BatchPtr& batch, const std::vector<uint32_t>* selection,
-                        const BatchWalk* walk, Emitter& out);
+                        const BatchWalk* given_walk, Emitter& out);
   void finish(Emitter& out) final;
   // Its inputs come merged as one (engine/input_join.h): one watermark, arrival in that order.
   bool join_inputs() final {

@@ -111,6 +111,7 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
     for (Cursor& c : cursors) {
       if (!c.done() && (best == nullptr || before(c, *best))) best = &c;
     }
+    if (best == nullptr) break;  // records a failed read of a temporary file lost (logged)
     merged.watermarks.push_back(best->mark());
     merged.records.push_back(std::move(best->record()));
     best->next();
