@@ -111,7 +111,9 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
       if (point.index == own) {
         ++next_own;
         order_ = {records[own].ts, first_arrival + own};
+        current_index_ = own;
         on_late(records[own]);
+        current_index_ = kNotInBatch;
       }
       ++step_;
     } else {
@@ -143,11 +145,13 @@ void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record
       release_held_before(ts, on_time_[next].arrival);
       time_reached(ts);
       order_ = {ts, on_time_[next].arrival};
+      current_index_ = index;
       if (movable_ != nullptr) {
         on_owned_record(std::move((*movable_)[index]));
       } else {
         on_record(records[index]);
       }
+      current_index_ = kNotInBatch;
     }
   }
   for (; next < on_time_.size(); ++next) {

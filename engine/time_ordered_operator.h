@@ -98,8 +98,14 @@ class TimeOrderedOperator : public Operator {
     return true;
   }
   // This instance is one of an operator's partitions (operators/partitioned.h): what it emits
-  // carries its EmitOrder, for the merge.
-  void run_as_partition() { partition_ = true; }
+  // carries its EmitOrder, for the merge. `key_hashes`: per record of each batch it is given,
+  // the KeyFields::hash of the record's partition key (kNoKeyHash when it has none), which the
+  // partitioner computed to pick the partition and the instance need not compute again.
+  void run_as_partition(const std::vector<uint64_t>* key_hashes) {
+    partition_ = true;
+    key_hashes_ = key_hashes;
+  }
+  static constexpr uint64_t kNoKeyHash = UINT64_MAX;
 
   // Checkpoints: the watermarks, the held records and arrival numbering, then the subclass's
   // state (save_operator_state / load_operator_state).
@@ -134,6 +140,15 @@ class TimeOrderedOperator : public Operator {
   // ordered otherwise (windows by key first seen) sets it before emitting them.
   const EmitOrder& emit_order() const { return order_; }
   void set_emit_order(EmitOrder order) { order_ = order; }
+  // The KeyFields::hash of the partition key of the record on_record() or on_late() was given,
+  // when the partitioner computed it (a record of the current batch); nullopt otherwise (a held
+  // record, no partitioner, a record without the key, or a hash that happens to be kNoKeyHash).
+  std::optional<uint64_t> partition_key_hash() const {
+    if (key_hashes_ == nullptr || current_index_ == kNotInBatch) return std::nullopt;
+    const uint64_t hash = (*key_hashes_)[current_index_];
+    if (hash == kNoKeyHash) return std::nullopt;
+    return hash;
+  }
 
  private:
   struct Held {
@@ -191,6 +206,10 @@ class TimeOrderedOperator : public Operator {
   // whole batch and meets the same late records, so they number steps alike.
   uint32_t step_ = 0;
   bool partition_ = false;  // see run_as_partition()
+  const std::vector<uint64_t>* key_hashes_ = nullptr;  // see run_as_partition()
+  // The index in the current batch of the record being processed (partition_key_hash()).
+  static constexpr uint32_t kNotInBatch = UINT32_MAX;
+  uint32_t current_index_ = kNotInBatch;
   EmitOrder order_;
   // The watermark downstream has been given: what is emitted now is judged against it.
   int64_t sent_watermark_ = kMinTime;

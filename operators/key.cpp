@@ -88,6 +88,11 @@ uint32_t read_size(std::string_view encoded, size_t pos) {
 std::optional<uint64_t> KeyFields::hash(const Record& record) const {
   uint64_t h = 0;
   for (FieldId id : ids_) {
+    // The common case first: a string (server, feature, user…), hashed as its bytes.
+    if (const Value* v = id == field::kTs ? nullptr : record.find(id); v && v->is_string()) {
+      h = hash_step(h, ValueKind::kString, v->as_string().data(), v->as_string().size());
+      continue;
+    }
     Value ts_value;
     KeyPart part;
     if (!key_part(record, id, ts_value, part)) return std::nullopt;
@@ -158,6 +163,19 @@ uint64_t KeyFields::hash_encoded(std::string_view encoded) {
 bool KeyFields::matches(const Record& record, std::string_view encoded) const {
   size_t pos = 0;
   for (FieldId id : ids_) {
+    // The common case first: a string, encoded as its kind, its length and its bytes.
+    if (const Value* v = id == field::kTs ? nullptr : record.find(id); v && v->is_string()) {
+      const std::string& s = v->as_string();
+      constexpr size_t kHead = 1 + sizeof(uint32_t);
+      if (encoded.size() - pos < kHead + s.size() ||
+          static_cast<ValueKind>(encoded[pos]) != ValueKind::kString ||
+          read_size(encoded, pos + 1) != s.size() ||
+          std::memcmp(encoded.data() + pos + kHead, s.data(), s.size()) != 0) {
+        return false;
+      }
+      pos += kHead + s.size();
+      continue;
+    }
     Value ts_value;
     KeyPart part;
     if (!key_part(record, id, ts_value, part)) return false;

@@ -45,7 +45,7 @@ PartitionedOperator::PartitionedOperator(std::vector<std::unique_ptr<TimeOrdered
                                          KeyFields key)
     : Operator(parts.at(0)->ports()), parts_(std::move(parts)), key_(std::move(key)) {
   for (size_t k = 0; k < parts_.size(); ++k) {
-    parts_[k]->run_as_partition();
+    parts_[k]->run_as_partition(&key_hashes_);
     emitters_.push_back(std::make_unique<PartEmitter>());
   }
   selections_.resize(parts_.size());
@@ -135,9 +135,14 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
 void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {
   for (auto& s : selections_) s.clear();
   const std::vector<Record>& records = batch->records;
+  key_hashes_.resize(records.size());
   for (uint32_t i = 0; i < records.size(); ++i) {
     size_t k = 0;
-    if (std::optional<uint64_t> h = key_.hash(records[i])) k = *h % parts_.size();
+    key_hashes_[i] = TimeOrderedOperator::kNoKeyHash;
+    if (std::optional<uint64_t> h = key_.hash(records[i])) {
+      k = *h % parts_.size();
+      key_hashes_[i] = *h;
+    }
     selections_[k].push_back(i);
   }
   // The partitions are in one state (they have met the same batches): one walk serves all.

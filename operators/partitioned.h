@@ -76,8 +76,10 @@ class PartitionedOperator final : public Operator {
   int64_t sent_watermark_ = kMinTime;
   uint64_t dropped_seen_ = 0;
   uint64_t late_seen_ = 0;
-  // Scratch: per partition, the indexes of its records in the current batch; the batch's walk.
+  // Scratch: per partition, the indexes of its records in the current batch; per record, the
+  // hash of its key (TimeOrderedOperator::partition_key_hash); the batch's walk.
   std::vector<std::vector<uint32_t>> selections_;
+  std::vector<uint64_t> key_hashes_;
   BatchWalk walk_;
 };
 

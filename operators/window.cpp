@@ -225,7 +225,7 @@ class WindowOperator final : public TimeOrderedOperator {
 
  private:
   void on_record(const Record& record) override {
-    const std::optional<uint64_t> hash = key_.hash(record);
+    const std::optional<uint64_t> hash = key_hash(record);
     if (!hash) {
       count_dropped(1);
       return;
@@ -255,7 +255,7 @@ class WindowOperator final : public TimeOrderedOperator {
   }
 
   void on_late(const Record& record) override {
-    const std::optional<uint64_t> hash = key_.hash(record);
+    const std::optional<uint64_t> hash = key_hash(record);
     if (!hash) {
       count_dropped(1);
       return;
@@ -395,6 +395,13 @@ class WindowOperator final : public TimeOrderedOperator {
         ids.push_back(id);
       }
     }
+  }
+
+  // The KeyFields::hash of the record's key; the partitioner's, when it computed it (the window
+  // is partitioned by its own key).
+  std::optional<uint64_t> key_hash(const Record& record) const {
+    if (std::optional<uint64_t> known = partition_key_hash()) return known;
+    return key_.hash(record);
   }
 
   // The key of the record, whose KeyFields::hash is `hash`, created on first sight (`seen`, its

@@ -72,6 +72,25 @@ TEST_CASE("a record matches only the encoded bytes of an equal key", "[key]") {
   }
   CHECK_FALSE(keys.matches(record_of({{"server", Value("s1")}, {"feature", Value(int64_t{1})}}),
                            encoded + '\0'));
+
+  // String keys, the common case, compared without building a key part.
+  const Record strings = record_of({{"server", Value("s1")}, {"feature", Value("matlab")}});
+  REQUIRE(keys.encode(strings, encoded));
+  CHECK(keys.matches(strings, encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s1")}, {"feature", Value("matlaB")}}), encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s1")}, {"feature", Value("matla")}}), encoded));
+  CHECK_FALSE(
+      keys.matches(record_of({{"server", Value("s1")}, {"feature", Value("matlab2")}}), encoded));
+  for (size_t n = 0; n < encoded.size(); ++n) {
+    CHECK_FALSE(keys.matches(strings, encoded.substr(0, n)));
+  }
+  CHECK_FALSE(keys.matches(strings, encoded + '\0'));
+  // A string never matches the bytes of another kind that happen to hold its length and bytes.
+  std::string retagged = encoded;
+  retagged[0] = static_cast<char>(ValueKind::kObject);
+  CHECK_FALSE(keys.matches(strings, retagged));
 }
 
 TEST_CASE("bytes that are no encoded key still hash, without reading past them", "[key]") {
