@@ -5,8 +5,11 @@
 
 namespace licflow {
 
-BatchPtr InputJoin::add(size_t input, BatchPtr batch) {
-  if (batch->origin == 0 || input >= inputs_) return batch;
+BatchPtr InputJoin::add(size_t input, BatchPtr batch, std::vector<uint32_t>* inputs) {
+  if (batch->origin == 0 || input >= inputs_) {
+    if (inputs != nullptr) inputs->assign(batch->records.size(), static_cast<uint32_t>(input));
+    return batch;
+  }
   auto it = std::find_if(pending_.begin(), pending_.end(),
                          [&](const Pending& p) { return p.origin == batch->origin; });
   if (it == pending_.end()) {
@@ -20,19 +23,22 @@ BatchPtr InputJoin::add(size_t input, BatchPtr batch) {
   if (it->by_input[input] == nullptr) --it->missing;
   it->by_input[input] = std::move(batch);
   if (it->missing > 0) return nullptr;
-  BatchPtr merged = merge(*it);
+  BatchPtr merged = merge(*it, inputs);
   pending_.erase(it);
   return merged;
 }
 
-std::vector<BatchPtr> InputJoin::drain() {
+std::vector<BatchPtr> InputJoin::drain(std::vector<std::vector<uint32_t>>* inputs) {
   std::vector<BatchPtr> out;
-  for (const Pending& p : pending_) out.push_back(merge(p));
+  if (inputs != nullptr) inputs->assign(pending_.size(), {});
+  for (size_t i = 0; i < pending_.size(); ++i) {
+    out.push_back(merge(pending_[i], inputs != nullptr ? &(*inputs)[i] : nullptr));
+  }
   pending_.clear();
   return out;
 }
 
-BatchPtr InputJoin::merge(const Pending& p) const {
+BatchPtr InputJoin::merge(const Pending& p, std::vector<uint32_t>* inputs) const {
   auto merged = std::make_shared<Batch>();
   merged->origin = p.origin;  // the records keep their positions: a filter passes them on
   merged->watermark = std::numeric_limits<int64_t>::max();
@@ -53,6 +59,7 @@ BatchPtr InputJoin::merge(const Pending& p) const {
   if (marks) merged->watermarks.reserve(total);
 
   struct Cursor {
+    uint32_t input;
     const Batch* batch;
     std::vector<Record>* movable;  // the batch's records when no one else holds it
     size_t next = 0;
@@ -62,8 +69,15 @@ BatchPtr InputJoin::merge(const Pending& p) const {
     bool done() const { return next == batch->records.size(); }
   };
   std::vector<Cursor> cursors;
-  for (const BatchPtr& b : p.by_input) {
-    if (b != nullptr && !b->records.empty()) cursors.push_back({b.get(), records_to_move(b)});
+  for (size_t input = 0; input < p.by_input.size(); ++input) {
+    const BatchPtr& b = p.by_input[input];
+    if (b != nullptr && !b->records.empty()) {
+      cursors.push_back({static_cast<uint32_t>(input), b.get(), records_to_move(b)});
+    }
+  }
+  if (inputs != nullptr) {
+    inputs->clear();
+    inputs->reserve(total);
   }
   // Smallest position first; among equal ones (one record on several routes), input order.
   while (true) {
@@ -73,6 +87,7 @@ BatchPtr InputJoin::merge(const Pending& p) const {
     }
     if (best == nullptr) break;
     merged->positions.push_back(best->position());
+    if (inputs != nullptr) inputs->push_back(best->input);
     const size_t k = best->next++;
     merged->records.push_back(best->movable != nullptr ? std::move((*best->movable)[k])
                                                        : best->batch->records[k]);

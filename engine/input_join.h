@@ -12,7 +12,12 @@
 // (`mode: all`) comes once per stream, in the order of the operator's inputs. Every stream
 // brings a batch for every source batch: the runtime sends empty ones on the way to a join.
 //
-// Threading: used by its operator's serial node only.
+// The same holds the ports of one operator that groups its output (Operator::group_output): a
+// node reading several of them (`input: [state, state.sessions]`) reads them merged in the order
+// the operator emitted them, each derived record right after the record that caused it (SPEC §2).
+// A sink reads its joined inputs so too, each record still written with its own stream's name.
+//
+// Threading: used by its node's serial body only.
 #pragma once
 
 #include <cstdint>
@@ -28,11 +33,12 @@ class InputJoin {
   explicit InputJoin(size_t inputs) : inputs_(inputs) {}
 
   // Takes the batch `input` brought. Returns the merged batch once every input has brought its
-  // batch of that origin, else null. A batch without origin passes at once.
-  BatchPtr add(size_t input, BatchPtr batch);
+  // batch of that origin, else null. A batch without origin passes at once. `inputs`, when
+  // given, receives the input each record of the returned batch came from.
+  BatchPtr add(size_t input, BatchPtr batch, std::vector<uint32_t>* inputs = nullptr);
   // The sets still incomplete (none unless a stream lost a batch), merged as they stand, oldest
-  // first: at end of input.
-  std::vector<BatchPtr> drain();
+  // first: at end of input. `inputs`, when given, receives per batch what add() gives.
+  std::vector<BatchPtr> drain(std::vector<std::vector<uint32_t>>* inputs = nullptr);
 
  private:
   struct Pending {
@@ -40,7 +46,7 @@ class InputJoin {
     std::vector<BatchPtr> by_input;  // null: not come yet
     size_t missing = 0;
   };
-  BatchPtr merge(const Pending& p) const;
+  BatchPtr merge(const Pending& p, std::vector<uint32_t>* inputs) const;
 
   size_t inputs_;
   std::deque<Pending> pending_;  // in the order their first batch came

@@ -10,8 +10,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -19,18 +19,19 @@
 #include <mutex>
 #include <optional>
 #include <shared_mutex>
+#include <span>
 
 #include "engine/checkpoint_store.h"
 #include "engine/chunk_parser.h"
 #include "engine/dead_letter.h"
 #include "engine/event_parser.h"
 #include "engine/http_endpoint.h"
-#include "engine/input_join.h"
 #include "engine/ingest_queue.h"
+#include "engine/input_join.h"
 #include "engine/metrics.h"
 #include "engine/rocksdb_cache.h"
-#include "engine/spill_store.h"
 #include "engine/sinks/webhook_sink.h"
+#include "engine/spill_store.h"
 #include "engine/watermarks.h"
 
 namespace licflow {
@@ -122,6 +123,7 @@ struct NodeRuntime {
   uint64_t next_offset = 0;
   uint64_t next_line = 1;
   std::vector<std::string> input_streams;  // name of the stream on each input, for sinks
+  std::vector<uint32_t> joined_inputs;     // scratch of a joined sink: each record's input
 };
 
 class Runner {
@@ -252,26 +254,37 @@ class Runner {
     arena_.execute([&] { graph_->wait_for_all(); });  // no task may outlive the graph
   }
 
-  // Operators with several inputs that are all streams of one source, each through filter,
-  // route and dedup only (one batch out per batch in), read them merged (engine/input_join.h).
-  // In topological order, so a joined filter is known before what reads it.
+  // Nodes with several inputs that all come from one source, or from ports of one operator
+  // that can group its output (Operator::group_output), each through filter, route and dedup
+  // only (one batch out per batch in), read them merged (engine/input_join.h): operators that
+  // take them so, and sinks — but not a sink downstream of a priority lane reading streams of a
+  // source, whose priority records must not wait for the bulk work of the other streams. In
+  // topological order, so a joined filter is known before what reads it.
   void plan_input_joins() {
     joined_.assign(plan_.nodes.size(), 0);
+    std::vector<char> grouped(plan_.nodes.size(), 0);
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       PlanNode& n = plan_.nodes[i];
-      if (!n.op || n.inputs.size() < 2) continue;
+      if (n.inputs.size() < 2) continue;
       std::optional<size_t> common;
-      bool one_source = true;
+      bool one_origin = true;
       for (const StreamId& input : n.inputs) {
         size_t at = input.node;
         while (plan_.nodes[at].kind == NodeKind::kOperator && passes_batches(at)) {
           at = plan_.nodes[at].inputs[0].node;
         }
-        one_source = one_source && plan_.nodes[at].kind == NodeKind::kSource &&
-                     (!common || *common == at);
+        one_origin = one_origin && (!common || *common == at);
         common = at;
       }
-      if (one_source) joined_[i] = n.op->join_inputs();
+      if (!one_origin) continue;
+      PlanNode& from = plan_.nodes[*common];
+      if (n.sink && n.priority && from.kind == NodeKind::kSource) continue;
+      if (from.kind != NodeKind::kSource && !grouped[*common]) {
+        if (!from.op) continue;
+        grouped[*common] = from.op->group_output(uint64_t{1} << 63 | uint64_t{*common} << 40);
+        if (!grouped[*common]) continue;
+      }
+      joined_[i] = n.sink ? 1 : n.op->join_inputs();
     }
   }
   // What a checkpoint's operator state must have been saved by: the operator's YAML entry, and
@@ -373,11 +386,13 @@ class Runner {
       if (n->type != op.type || now != op.config) {
         if (n->type == op.type && n->config_text + kJoinedMark == op.config) {
           return refuse("operator `" + op.id + "` read its inputs joined at the checkpoint " +
-                        "(streams of one source) and no longer does: the graph above it changed");
+                        "(streams of one source, or ports of one operator) and no longer does: " +
+                        "the graph above it changed");
         }
         if (n->type == op.type && now == op.config + kJoinedMark) {
           return refuse("operator `" + op.id + "` now reads its inputs joined (streams of one " +
-                        "source) and did not at the checkpoint: the graph above it changed");
+                        "source, or ports of one operator) and did not at the checkpoint: the " +
+                        "graph above it changed");
         }
         return refuse("operator `" + op.id + "` changed since the checkpoint; its state no longer fits");
       }
@@ -555,7 +570,8 @@ class Runner {
       flow::node_priority_t priority = n.priority ? kPriorityLane : flow::no_priority;
       NodeRuntime& rt = *runtime_[i];
       rt.runs_express = n.sink || n.op->stateless();
-      if (n.sink && n.sink->parallel_format()) {
+      // A sink that reads its inputs joined formats serially: the join is serial.
+      if (n.sink && n.sink->parallel_format() && !joined_[i]) {
         rt.node = std::make_unique<ConsumerNode>(
             *graph_, flow::unlimited,
             [this, i](const Envelope& e) {
@@ -601,7 +617,7 @@ class Runner {
         for (const StreamId& input : n.inputs) {
           for (StreamId s = input;; s = plan_.nodes[s.node].inputs[0]) {
             runtime_[s.node]->port_sends_empty[s.port] = 1;
-            if (plan_.nodes[s.node].kind == NodeKind::kSource) break;
+            if (plan_.nodes[s.node].kind == NodeKind::kSource || !passes_batches(s.node)) break;
           }
         }
       }
@@ -870,18 +886,47 @@ class Runner {
     rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
   }
 
-  // A sink that formats serially (e.g. CSV): format and write in one serial step.
+  // A sink that formats serially (e.g. CSV), or reads its inputs joined: format and write in one
+  // serial step.
   void run_sink(size_t i, const Envelope& e) {
     NodeRuntime& rt = *runtime_[i];
+    if (rt.join) {
+      if (BatchPtr merged = rt.join->add(e.input, e.batch, &rt.joined_inputs)) {
+        write_joined(i, *merged, rt.joined_inputs);
+      }
+      return;
+    }
     if (e.batch->records.empty()) return;
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
     Sink& sink = *plan_.nodes[i].sink;
     const int64_t begin = steady_now_ns();
     std::string& bytes = serial_buffer_.local();
     bytes.clear();
-    sink.format(*e.batch, rt.input_streams[e.input], bytes);
+    sink.format(e.batch->records, rt.input_streams[e.input], bytes);
     record_failure(sink.write(bytes));
     written(rt, begin, e.batch->ingest_ns, e.batch->records.size());
+  }
+
+  // Writes a batch a sink's InputJoin merged: each run of records of one input is formatted
+  // with that input's stream name. `inputs`: per record, its input.
+  void write_joined(size_t i, const Batch& batch, const std::vector<uint32_t>& inputs) {
+    NodeRuntime& rt = *runtime_[i];
+    const size_t n = batch.records.size();
+    if (n == 0) return;
+    rt.records_in.fetch_add(n, std::memory_order_relaxed);
+    Sink& sink = *plan_.nodes[i].sink;
+    const int64_t begin = steady_now_ns();
+    std::string& bytes = serial_buffer_.local();
+    bytes.clear();
+    const std::span<const Record> records(batch.records);
+    for (size_t run = 0; run < n;) {
+      size_t end = run + 1;
+      while (end < n && inputs[end] == inputs[run]) ++end;
+      sink.format(records.subspan(run, end - run), rt.input_streams[inputs[run]], bytes);
+      run = end;
+    }
+    record_failure(sink.write(bytes));
+    written(rt, begin, batch.ingest_ns, n);
   }
 
   // A sink wrote `records` records that entered the ingest queue at `ingest_ns`.
@@ -911,7 +956,7 @@ class Runner {
     if (e.batch->records.empty()) return;
     rt.records_in.fetch_add(e.batch->records.size(), std::memory_order_relaxed);
     const int64_t begin = steady_now_ns();
-    plan_.nodes[i].sink->format(*e.batch, rt.input_streams[e.input], bytes);
+    plan_.nodes[i].sink->format(e.batch->records, rt.input_streams[e.input], bytes);
     rt.busy_ns.fetch_add(steady_now_ns() - begin, std::memory_order_relaxed);
   }
 
@@ -943,6 +988,18 @@ class Runner {
       }
       plan_.nodes[i].op->finish(emitter);
       graph_->wait_for_all();
+    }
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      NodeRuntime& rt = *runtime_[i];
+      if (!plan_.nodes[i].sink || !rt.join) continue;
+      std::vector<std::vector<uint32_t>> inputs;
+      std::vector<BatchPtr> incomplete = rt.join->drain(&inputs);
+      if (!incomplete.empty()) {  // never expected, as for operators
+        spdlog::warn("sink `{}`: {} batches of its inputs came without the others' at end of input",
+                     plan_.nodes[i].id, incomplete.size());
+      }
+      std::lock_guard serial(rt.serial);
+      for (size_t k = 0; k < incomplete.size(); ++k) write_joined(i, *incomplete[k], inputs[k]);
     }
   }
 

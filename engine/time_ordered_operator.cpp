@@ -13,6 +13,7 @@ TimeOrderedOperator::TimeOrderedOperator(std::vector<std::string> ports, size_t 
   pending_marks_.resize(this->ports().size());
   pending_order_.resize(this->ports().size());
   pending_step_.resize(this->ports().size());
+  pending_positions_.resize(this->ports().size());
 }
 
 void TimeOrderedOperator::emit(size_t port, Record record) {
@@ -23,21 +24,28 @@ void TimeOrderedOperator::emit(size_t port, Record record) {
     pending_order_[port].push_back(order_);
     pending_step_[port].push_back(step_);
   }
+  if (origin_base_ != 0 || stamp_positions_) pending_positions_[port].push_back(next_position_++);
   // A watermark may fire millions of windows at once: they leave in batches as they come, not
   // all at the end of the call. These batches carry the watermark already sent, which is
   // always safe: it promises nothing new.
   if (pending_[port].size() >= kMaxBatchRecords && out_ != nullptr) {
-    send(port, *out_, sent_watermark_, credit_);
+    if (origin_base_ != 0) {
+      send_group(*out_, sent_watermark_, credit_);
+    } else {
+      send(port, *out_, sent_watermark_, credit_);
+    }
   }
 }
 
 void TimeOrderedOperator::send(size_t port, Emitter& out, int64_t watermark,
-                               const std::shared_ptr<void>& credit) {
+                               const std::shared_ptr<void>& credit, uint64_t origin) {
   Batch b;
   b.records.swap(pending_[port]);
   b.watermarks.swap(pending_marks_[port]);
   b.emit_order.swap(pending_order_[port]);
   b.emit_step.swap(pending_step_[port]);
+  b.positions.swap(pending_positions_[port]);
+  b.origin = origin;
   b.watermark = watermark;
   b.idle = inputs_.all_idle();
   b.credit = credit;
@@ -231,8 +239,22 @@ void TimeOrderedOperator::load_state(StateReader& in) {
   load_operator_state(in);
 }
 
+void TimeOrderedOperator::send_group(Emitter& out, int64_t watermark,
+                                     const std::shared_ptr<void>& credit) {
+  const uint64_t origin = origin_base_ + ++groups_sent_;
+  for (size_t port = 0; port < pending_.size(); ++port) {
+    send(port, out, watermark, credit, origin);
+  }
+  next_position_ = 0;
+}
+
 void TimeOrderedOperator::flush(Emitter& out, const std::shared_ptr<void>& credit) {
-  for (size_t port = 0; port < pending_.size(); ++port) send(port, out, watermark_, credit);
+  if (origin_base_ != 0) {
+    send_group(out, watermark_, credit);
+  } else {
+    for (size_t port = 0; port < pending_.size(); ++port) send(port, out, watermark_, credit);
+  }
+  next_position_ = 0;  // stamped positions count per call
   sent_watermark_ = watermark_;
   out_ = nullptr;
   credit_ = nullptr;

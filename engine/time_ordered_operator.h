@@ -106,6 +106,15 @@ class TimeOrderedOperator : public Operator {
     key_hashes_ = key_hashes;
   }
   static constexpr uint64_t kNoKeyHash = UINT64_MAX;
+  // Groups: each call's output (and, past kMaxBatchRecords on a port, each part of it) is one
+  // group, sent on every port at once.
+  bool group_output(uint64_t origin_base) final {
+    origin_base_ = origin_base;
+    return true;
+  }
+  // As a partition of an operator that groups its output: each record emitted carries its
+  // position in the call's output across the ports (Batch::positions), for the merge.
+  void stamp_positions() { stamp_positions_ = true; }
 
   // Checkpoints: the watermarks, the held records and arrival numbering, then the subclass's
   // state (save_operator_state / load_operator_state).
@@ -178,7 +187,10 @@ class TimeOrderedOperator : public Operator {
   // time_reached(time).
   void release_up_to(int64_t time);
   void flush(Emitter& out, const std::shared_ptr<void>& credit);
-  void send(size_t port, Emitter& out, int64_t watermark, const std::shared_ptr<void>& credit);
+  void send(size_t port, Emitter& out, int64_t watermark, const std::shared_ptr<void>& credit,
+            uint64_t origin = 0);
+  // Sends every port's pending records as one group (group_output).
+  void send_group(Emitter& out, int64_t watermark, const std::shared_ptr<void>& credit);
 
   static constexpr size_t kMaxBatchRecords = 4096;
 
@@ -200,6 +212,13 @@ class TimeOrderedOperator : public Operator {
   std::vector<std::vector<int64_t>> pending_marks_;  // per port, the watermark before each
   std::vector<std::vector<EmitOrder>> pending_order_;  // per port, when a partition instance
   std::vector<std::vector<uint32_t>> pending_step_;    // per port, with pending_order_
+  // Per port, when output is grouped or positions stamped: each record's position in the
+  // group's (or call's) output across the ports.
+  std::vector<std::vector<uint32_t>> pending_positions_;
+  uint32_t next_position_ = 0;
+  uint64_t origin_base_ = 0;  // see group_output(); 0: not grouped
+  uint64_t groups_sent_ = 0;
+  bool stamp_positions_ = false;  // see stamp_positions()
   // The step of the current input batch's processing (Batch::emit_step): 0 until its first
   // late record, which is step 1 (processed at once), then 2 until the next late record, and so
   // on; what timers and released records emit takes the current step. Every partition walks the

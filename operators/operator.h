@@ -87,6 +87,15 @@ class Operator {
   // Sends exactly one batch per input batch, each record with its position in the source batch
   // (Batch::positions): filter, route and dedup. A join looks through such operators.
   virtual bool forwards_batches() const { return false; }
+  // Called by the runtime before the first batch when a node reads several of this operator's
+  // ports (or one of them twice, through filters): the operator is to send its output in groups
+  // — per group one batch on every port, empty ones too, all with origin `origin_base` + the
+  // group's number (from 1, below 2^40) and each record with its position in the order the
+  // group's records were emitted across the ports — so that such a node reads them merged in
+  // that order (engine/input_join.h; SPEC §2 "records an operator derives from one record
+  // follow it directly"). False, the default: it cannot, and such a node reads each port's
+  // batches as they come.
+  virtual bool group_output(uint64_t origin_base) { return false; }
 
   // SPEC §7 "colder state lives in RocksDB": an operator with keyed state names the kind of it
   // (the spill store's column family, e.g. "window"); the runtime then calls enable_spill once,

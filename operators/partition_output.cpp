@@ -64,6 +64,7 @@ bool PartitionOutput::move_to_file() {
       out.i64(order.ts);
       out.u64(order.arrival);
       out.u64(b.emit_step.empty() ? 0 : b.emit_step[i]);
+      out.u64(b.positions.empty() ? 0 : b.positions[i]);
       out.record(b.records[i]);
       out.yield_point();
     }
@@ -133,6 +134,7 @@ void PartitionOutput::Cursor::load() {
       order_.ts = in.i64();
       order_.arrival = in.u64();
       step_ = static_cast<uint32_t>(in.u64());
+      position_ = static_cast<uint32_t>(in.u64());
       file_record_ = in.record();
       record_ = nullptr;
       if (!in.failed()) return;
@@ -158,6 +160,7 @@ void PartitionOutput::Cursor::load() {
   mark_ = b.watermarks.empty() ? kMinTime : b.watermarks[index_];
   order_ = b.emit_order.empty() ? EmitOrder{} : b.emit_order[index_];
   step_ = b.emit_step.empty() ? 0 : b.emit_step[index_];
+  position_ = b.positions.empty() ? 0 : b.positions[index_];
 }
 
 }  // namespace licflow

@@ -19,7 +19,8 @@ class PartitionOutput {
  public:
   static constexpr size_t kMemoryRecords = 8192;
 
-  // `batch` is a partition instance's output: records with their watermarks, EmitOrder and step.
+  // `batch` is a partition instance's output: records with their watermarks, EmitOrder and step
+  // (and positions, when the instance stamps them).
   void add(Batch&& batch);
   bool empty() const { return memory_.empty() && file_records_ == 0; }
   size_t size() const { return memory_records_ + file_records_; }
@@ -41,6 +42,7 @@ class PartitionOutput {
     int64_t mark() const { return mark_; }
     uint32_t step() const { return step_; }
     const EmitOrder& order() const { return order_; }
+    uint32_t position() const { return position_; }
     void next();
 
    private:
@@ -57,6 +59,7 @@ class PartitionOutput {
     int64_t mark_ = 0;
     uint32_t step_ = 0;
     EmitOrder order_;
+    uint32_t position_ = 0;
   };
 
  private:

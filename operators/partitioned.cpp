@@ -66,7 +66,11 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
     idle = e->last_idle();
   }
   // Every partition's records are in: the merged batch may carry the new watermark.
-  for (size_t port = 0; port < ports().size(); ++port) merge_into(out, port, watermark, idle);
+  if (origin_base_ != 0) {
+    merge_grouped(out, watermark, idle);
+  } else {
+    for (size_t port = 0; port < ports().size(); ++port) merge_into(out, port, watermark, idle);
+  }
   for (auto& e : emitters_) e->clear();
   sent_watermark_ = watermark;
   publish_counters();
@@ -80,14 +84,20 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
 // (revisions of two keys' windows in their late records' arrival order). EmitOrder puts records
 // of one ts in arrival order and windows closing together in their keys' first-seen order,
 // whatever partition they are in.
+namespace {
+
+using Cursor = PartitionOutput::Cursor;
+
+bool before(const Cursor& a, const Cursor& b) {
+  if (a.mark() != b.mark()) return a.mark() < b.mark();
+  if (a.step() != b.step()) return a.step() < b.step();
+  if (a.record().ts != b.record().ts) return a.record().ts < b.record().ts;
+  return a.order() < b.order();
+}
+
+}  // namespace
+
 void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
-  using Cursor = PartitionOutput::Cursor;
-  const auto before = [](const Cursor& a, const Cursor& b) {
-    if (a.mark() != b.mark()) return a.mark() < b.mark();
-    if (a.step() != b.step()) return a.step() < b.step();
-    if (a.record().ts != b.record().ts) return a.record().ts < b.record().ts;
-    return a.order() < b.order();
-  };
   std::vector<Cursor> cursors;
   size_t total = 0;
   Batch merged;
@@ -130,6 +140,82 @@ void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermar
   merged.watermark = watermark;
   merged.idle = idle;
   out.emit(port, std::move(merged));
+}
+
+// Grouped output (group_output): the records of all ports merged as one sequence — each
+// partition's in the order it emitted them across its ports (the positions it stamps), the
+// partitions' as merge_into merges them — and sent in groups of at most kMergedBatchRecords,
+// one batch per port, each record with its position in its group.
+void PartitionedOperator::merge_grouped(Emitter& out, int64_t watermark, bool idle) {
+  const size_t port_count = ports().size();
+  std::vector<Cursor> cursors;  // partition k's port p at k * port_count + p
+  cursors.reserve(parts_.size() * port_count);
+  size_t total = 0;
+  std::shared_ptr<void> credit;
+  int64_t ingest_ns = 0;
+  for (auto& e : emitters_) {
+    e->output(port_count - 1);  // makes every port's output, which cursors then point into
+    for (size_t port = 0; port < port_count; ++port) {
+      PartitionOutput& output = e->output(port);
+      if (!output.empty() && total == 0) {
+        credit = output.credit();
+        ingest_ns = output.ingest_ns();
+      }
+      total += output.size();
+      cursors.emplace_back(output);
+    }
+  }
+  // A partition's next record: the one of its ports it emitted first.
+  const auto next_of = [&](size_t k) {
+    Cursor* next = nullptr;
+    for (size_t port = 0; port < port_count; ++port) {
+      Cursor& c = cursors[k * port_count + port];
+      if (!c.done() && (next == nullptr || c.position() < next->position())) next = &c;
+    }
+    return next;
+  };
+  std::vector<Batch> group(port_count);
+  uint32_t position = 0;
+  const auto send_group = [&](int64_t group_watermark, bool group_idle) {
+    const uint64_t origin = origin_base_ + ++groups_sent_;
+    for (size_t port = 0; port < port_count; ++port) {
+      Batch b;
+      std::swap(b.records, group[port].records);
+      std::swap(b.watermarks, group[port].watermarks);
+      std::swap(b.positions, group[port].positions);
+      b.credit = credit;
+      b.ingest_ns = ingest_ns;
+      b.watermark = group_watermark;
+      b.idle = group_idle;
+      b.origin = origin;
+      out.emit(port, std::move(b));
+    }
+    position = 0;
+  };
+  for (size_t left = total; left > 0; --left) {
+    Cursor* best = nullptr;
+    for (size_t k = 0; k < parts_.size(); ++k) {
+      Cursor* c = next_of(k);
+      if (c != nullptr && (best == nullptr || before(*c, *best))) best = c;
+    }
+    if (best == nullptr) break;  // records a failed read of a temporary file lost (logged)
+    Batch& to = group[static_cast<size_t>(best - cursors.data()) % port_count];
+    const int64_t mark = best->mark();
+    to.watermarks.push_back(mark);
+    to.records.push_back(std::move(best->record()));
+    to.positions.push_back(position++);
+    best->next();
+    if (position == kMergedBatchRecords && left > 1) {
+      send_group(std::max(sent_watermark_, mark), false);
+    }
+  }
+  send_group(watermark, idle);
+}
+
+bool PartitionedOperator::group_output(uint64_t origin_base) {
+  origin_base_ = origin_base;
+  for (auto& part : parts_) part->stamp_positions();
+  return true;
 }
 
 void PartitionedOperator::process(size_t input, const BatchPtr& batch, Emitter& out) {

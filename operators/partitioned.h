@@ -13,7 +13,9 @@
 //   before it. Across keys, records of equal ts come in arrival order, windows closing together
 //   in first-seen order. An instance's long output (a watermark firing millions of windows)
 //   waits for the merge in a temporary file (operators/partition_output.h), and the merged
-//   output leaves in batches as it is merged.
+//   output leaves in batches as it is merged. When a node reads several of its ports
+//   (group_output), the ports are merged together, in the order each instance emitted its
+//   records across them.
 // - Checkpoints: the partitions' states in order, each streamed.
 //
 // Threading: as Operator — the runtime calls it from one thread at a time; inside a call the
@@ -51,6 +53,8 @@ class PartitionedOperator final : public Operator {
     for (auto& part : parts_) part->set_consumed_ports(consumed);
   }
 
+  bool group_output(uint64_t origin_base) override;
+
   bool has_state() const override { return true; }
   bool join_inputs() override {
     for (auto& part : parts_) part->join_inputs();
@@ -68,12 +72,15 @@ class PartitionedOperator final : public Operator {
   template <typename Work>
   void run_parts(Emitter& out, Work work);
   void merge_into(Emitter& out, size_t port, int64_t watermark, bool idle);
+  void merge_grouped(Emitter& out, int64_t watermark, bool idle);
   void publish_counters();
 
   std::vector<std::unique_ptr<TimeOrderedOperator>> parts_;
   std::vector<std::unique_ptr<PartEmitter>> emitters_;
   const KeyFields key_;
   int64_t sent_watermark_ = kMinTime;
+  uint64_t origin_base_ = 0;  // see group_output(); 0: each port merged on its own
+  uint64_t groups_sent_ = 0;
   uint64_t dropped_seen_ = 0;
   uint64_t late_seen_ = 0;
   // Scratch: per partition, the indexes of its records in the current batch; per record, the

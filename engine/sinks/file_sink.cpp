@@ -128,8 +128,8 @@ class FileSink final : public Sink {
 
   bool parallel_format() const override { return format_ == Format::kJsonl; }
 
-  void format(const Batch& batch, std::string_view stream, std::string& out) override {
-    for (const Record& r : batch.records) {
+  void format(std::span<const Record> records, std::string_view stream, std::string& out) override {
+    for (const Record& r : records) {
       if (format_ == Format::kJsonl) {
         append_record_json(out, r, stream);
       } else {

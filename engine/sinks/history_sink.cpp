@@ -107,12 +107,12 @@ class HistorySink final : public Sink {
   // Serial: each record's SEQ is its number in the order the sink receives them.
   bool parallel_format() const override { return false; }
 
-  void format(const Batch& batch, std::string_view stream, std::string& out) override {
+  void format(std::span<const Record> records, std::string_view stream, std::string& out) override {
     if (seen_.emplace(stream).second) append_pair(out, meta_key(stream), encode_meta(meta_));
     const std::string prefix = record_key_prefix(stream);
     std::string key, json, text, value;
     RecentRecords& recent = recent_[std::string(stream)];
-    for (const Record& r : batch.records) {
+    for (const Record& r : records) {
       json.clear();
       append_record_json(json, r, stream);
       key = prefix;

@@ -2,7 +2,8 @@
 // stream that produced it (`id` or `id.port`).
 //
 // Writing is split in two so the expensive half can run in parallel:
-// - format() turns a batch into bytes. When parallel_format() is true it is thread-safe and the
+// - format() turns records of one stream — a batch's, or a run of a joined batch's (see
+//   engine/input_join.h) — into bytes. When parallel_format() is true it is thread-safe and the
 //   runtime calls it from any number of threads at once, then restores batch order;
 //   otherwise (a format with state, such as CSV's header) it is called serially, in order.
 // - write() appends formatted bytes. Called from one thread at a time, in stream order, as are
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,7 +38,8 @@ class Sink {
   virtual void attach_state_dir(const std::string& dir) {}
   virtual Status open() = 0;
   virtual bool parallel_format() const { return false; }
-  virtual void format(const Batch& batch, std::string_view stream, std::string& out) = 0;
+  virtual void format(std::span<const Record> records, std::string_view stream,
+                      std::string& out) = 0;
   // A failed write is reported by the runtime and fails the run (exit code 1); it never stalls it.
   virtual Status write(std::string_view bytes) = 0;
   virtual Status close() = 0;

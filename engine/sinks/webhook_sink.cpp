@@ -180,8 +180,8 @@ class HttpWebhookSink final : public WebhookSink {
 
   bool parallel_format() const override { return true; }
 
-  void format(const Batch& batch, std::string_view stream, std::string& out) override {
-    for (const Record& r : batch.records) {
+  void format(std::span<const Record> records, std::string_view stream, std::string& out) override {
+    for (const Record& r : records) {
       append_record_json(out, r, stream);
       out += '\n';
     }

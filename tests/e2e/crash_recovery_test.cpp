@@ -30,7 +30,8 @@ namespace {
 
 const std::string kLicflow = LICFLOW_BINARY;
 
-// bench/pipelines/crash.yaml: every kind of operator state, one sink per stream.
+// bench/pipelines/crash.yaml: every kind of operator state, one sink per stream and one sink
+// reading two ports of one operator.
 const std::string kPipeline = std::string(LICFLOW_SOURCE_DIR) + "/bench/pipelines/crash.yaml";
 
 // Starts `licflow run PIPELINE` in `dir`, stderr to /dev/null; returns its pid.
@@ -128,9 +129,9 @@ TEST_CASE("killed with SIGKILL at random points, a resumed run writes exactly th
   REQUIRE(wait_exit(start_run(crashed.path().string())) == 0);
   CHECK(kills >= 3);
 
-  for (const char* file : {"live.jsonl", "sessions.jsonl", "hourly.csv", "sliding.jsonl",
-                           "busy.jsonl", "spikes.jsonl", "once.jsonl", "per_user.jsonl",
-                           "dead.jsonl"}) {
+  for (const char* file :
+       {"live.jsonl", "sessions.jsonl", "both.jsonl", "hourly.csv", "sliding.jsonl", "busy.jsonl",
+        "spikes.jsonl", "once.jsonl", "per_user.jsonl", "dead.jsonl"}) {
     INFO(file);
     const std::string expected = read_file(reference.file(std::string("out/") + file));
     CHECK_FALSE(expected.empty());

@@ -41,8 +41,8 @@ class BlockedSink final : public Sink {
  public:
   BlockedSink() : Sink("bulk_out") {}
   Status open() override { return Status::ok(); }
-  void format(const Batch& batch, std::string_view, std::string& out) override {
-    out.append(batch.records.size(), 'x');
+  void format(std::span<const Record> batch, std::string_view, std::string& out) override {
+    out.append(batch.size(), 'x');
   }
   Status write(std::string_view bytes) override {
     std::unique_lock lock(mutex_);

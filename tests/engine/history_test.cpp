@@ -28,7 +28,7 @@ Sink& sink_of(Plan& plan) { return *plan.nodes.back().sink; }
 
 void write(Sink& sink, std::string_view stream, const std::string& jsonl) {
   std::string bytes;
-  sink.format(*batch_of(records_from_jsonl(jsonl)), stream, bytes);
+  sink.format(records_from_jsonl(jsonl), stream, bytes);
   REQUIRE(sink.write(bytes).is_ok());
 }
 

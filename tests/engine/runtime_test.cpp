@@ -161,8 +161,8 @@ class SlowSink final : public Sink {
  public:
   SlowSink() : Sink("slow") {}
   Status open() override { return Status::ok(); }
-  void format(const Batch& batch, std::string_view, std::string& out) override {
-    records += batch.records.size();
+  void format(std::span<const Record> batch, std::string_view, std::string& out) override {
+    records += batch.size();
     out = "x";
   }
   Status write(std::string_view) override {

@@ -48,7 +48,7 @@ std::string formatted(Sink& sink, int64_t from, int64_t to) {
             "}\n";
   }
   std::string out;
-  sink.format(*batch_of(records_from_jsonl(text)), "s", out);
+  sink.format(records_from_jsonl(text), "s", out);
   return out;
 }
 

@@ -11,7 +11,8 @@ using namespace licflow;
 
 namespace {
 
-// `count` records numbered from `first`: ts, mark, EmitOrder and step all follow the number.
+// `count` records numbered from `first`: ts, mark, EmitOrder, step and position all follow the
+// number.
 Batch numbered_batch(int64_t first, int64_t count) {
   Batch b;
   for (int64_t n = first; n < first + count; ++n) {
@@ -23,6 +24,7 @@ Batch numbered_batch(int64_t first, int64_t count) {
     b.watermarks.push_back(n * 10 - 5);
     b.emit_order.push_back({n * 10, static_cast<uint64_t>(n) + 1000});
     b.emit_step.push_back(static_cast<uint32_t>(n / 100));
+    b.positions.push_back(static_cast<uint32_t>(3 * n + 1));
   }
   return b;
 }
@@ -39,7 +41,8 @@ size_t count_wrong(PartitionOutput& output, int64_t expected_count) {
                        *r.find(intern_field("text")) == Value("record " + std::to_string(n)) &&
                        c.mark() == n * 10 - 5 && c.order().ts == n * 10 &&
                        c.order().arrival == static_cast<uint64_t>(n) + 1000 &&
-                       c.step() == static_cast<uint32_t>(n / 100);
+                       c.step() == static_cast<uint32_t>(n / 100) &&
+                       c.position() == static_cast<uint32_t>(3 * n + 1);
     if (!right) ++wrong;
   }
   return wrong + (n == expected_count ? 0 : 1);
