@@ -13,12 +13,15 @@ namespace {
 
 constexpr size_t kFileChunkBytes = 256 * 1024;  // written and read at a time
 
-// A file of its own in $TMPDIR (or /tmp), unlinked at once: nothing is left behind, even by a
-// crash.
-std::FILE* open_anonymous_file() {
+// The directory of temporary files when none is set: $TMPDIR, or /tmp.
+std::string default_directory() {
   const char* dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") +
-                     "/licflow-partition-output-XXXXXX";
+  return dir != nullptr && *dir != '\0' ? dir : "/tmp";
+}
+
+// A file of its own in `dir`, unlinked at once: nothing is left behind, even by a crash.
+std::FILE* open_anonymous_file(const std::string& dir) {
+  std::string path = dir + "/licflow-partition-output-XXXXXX";
   const int fd = mkstemp(path.data());
   if (fd < 0) return nullptr;
   unlink(path.c_str());
@@ -39,13 +42,15 @@ void PartitionOutput::add(Batch&& batch) {
   if (memory_records_ >= kMemoryRecords && !file_failed_ && !move_to_file()) {
     file_failed_ = true;
     spdlog::warn(
-        "could not write a temporary file (in $TMPDIR or /tmp): a long output of a "
-        "partitioned operator is held in memory");
+        "could not write a temporary file in {}: a long output of a partitioned operator is "
+        "held in memory",
+        directory_.empty() ? default_directory() : directory_);
   }
 }
 
 bool PartitionOutput::move_to_file() {
-  if (!file_) file_.reset(open_anonymous_file());
+  if (!file_)
+    file_.reset(open_anonymous_file(directory_.empty() ? default_directory() : directory_));
   if (!file_) return false;
   std::FILE* file = file_.get();
   if (std::fseek(file, static_cast<long>(file_bytes_), SEEK_SET) != 0) return false;

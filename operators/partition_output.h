@@ -1,13 +1,15 @@
 // PartitionOutput: what one partition of a PartitionedOperator (operators/partitioned.h) emitted
 // on one port during one call, kept in the order it was emitted until every partition is done
 // and the outputs are merged. Past kMemoryRecords, the records go to a temporary file (unlinked
-// at once, so it disappears with the process), and the merge reads them back: a watermark that
-// fires millions of windows is merged in SPEC §5 order (window_end, then keys in first-seen
+// at once, so it disappears with the process; in the operator's spill directory under
+// state.dir when it has one, else in $TMPDIR or /tmp), and the merge reads them back: a watermark
+// that fires millions of windows is merged in SPEC §5 order (window_end, then keys in first-seen
 // order) without being held in memory. If no file can be written, the records stay in memory.
 #pragma once
 
 #include <cstdio>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/batch.h"
@@ -18,6 +20,9 @@ namespace licflow {
 class PartitionOutput {
  public:
   static constexpr size_t kMemoryRecords = 8192;
+
+  // Where the temporary file goes, if one is needed later (empty: $TMPDIR, or /tmp).
+  void set_directory(std::string dir) { directory_ = std::move(dir); }
 
   // `batch` is a partition instance's output: records with their watermarks, EmitOrder and step
   // (and positions, when the instance stamps them).
@@ -67,6 +72,7 @@ class PartitionOutput {
   // what was written is past file_bytes_, overwritten by the next attempt).
   bool move_to_file();
 
+  std::string directory_;
   std::vector<Batch> memory_;
   size_t memory_records_ = 0;
   struct FileCloser {

@@ -24,8 +24,16 @@ class PartitionedOperator::PartEmitter final : public Emitter {
   }
 
   PartitionOutput& output(size_t port) {
-    if (ports_.size() <= port) ports_.resize(port + 1);
+    if (ports_.size() <= port) {
+      ports_.resize(port + 1);
+      for (PartitionOutput& p : ports_) p.set_directory(directory_);
+    }
     return ports_[port];
+  }
+  // Where long outputs go (PartitionOutput::set_directory).
+  void set_directory(const std::string& dir) {
+    directory_ = dir;
+    for (PartitionOutput& p : ports_) p.set_directory(directory_);
   }
   void clear() {
     for (PartitionOutput& p : ports_) p.clear();
@@ -36,6 +44,7 @@ class PartitionedOperator::PartEmitter final : public Emitter {
 
  private:
   int64_t ingest_ns_ = 0;
+  std::string directory_;
   std::vector<PartitionOutput> ports_;
   int64_t last_watermark_ = kMinTime;
   bool last_idle_ = false;
@@ -278,6 +287,8 @@ void PartitionedOperator::load_state(StateReader& in) {
 
 Status PartitionedOperator::enable_spill(SpillStore& store, const std::string& owner,
                                          uint64_t budget_bytes) {
+  // A long output waits for the merge on the spill's disk too, not in a /tmp that may be RAM.
+  for (auto& e : emitters_) e->set_directory(store.dir());
   for (size_t k = 0; k < parts_.size(); ++k) {
     RETURN_IF_ERROR(parts_[k]->enable_spill(store, owner + "#" + std::to_string(k),
                                             budget_bytes / parts_.size()));

@@ -3,8 +3,11 @@
 // file or stayed in memory.
 #include "operators/partition_output.h"
 
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 using namespace licflow;
@@ -81,6 +84,44 @@ TEST_CASE("without a writable temporary directory, a long output stays in memory
   output.add(numbered_batch(0, kTotal / 2));
   output.add(numbered_batch(kTotal / 2, kTotal / 2));
   CHECK(count_wrong(output, kTotal) == 0);
+  if (saved != nullptr) {
+    setenv("TMPDIR", restore.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
+}
+
+TEST_CASE("a long output goes to the directory it is given, not to $TMPDIR", "[partitioned]") {
+  // The spill directory under state.dir (PartitionedOperator::enable_spill): $TMPDIR may be a
+  // RAM disk. The file is unlinked at once; the process's open descriptors still name it.
+  const char* saved = std::getenv("TMPDIR");
+  const std::string restore = saved != nullptr ? saved : "";
+  setenv("TMPDIR", "/nonexistent-licflow-test-dir", 1);
+  const std::string given = (std::filesystem::path("/tmp") /
+                             ("licflow-partition-output-test-" + std::to_string(::getpid())))
+                                .string();
+  std::filesystem::create_directories(given);
+  const auto files_in_given = [&] {
+    size_t n = 0;
+    for (const auto& fd : std::filesystem::directory_iterator("/proc/self/fd")) {
+      std::error_code ec;
+      const std::string target = std::filesystem::read_symlink(fd.path(), ec).string();
+      if (!ec && target.rfind(given + "/licflow-partition-output-", 0) == 0) ++n;
+    }
+    return n;
+  };
+  {
+    PartitionOutput output;
+    output.set_directory(given);
+    constexpr int64_t kTotal = 2 * PartitionOutput::kMemoryRecords;
+    output.add(numbered_batch(0, kTotal / 2));
+    output.add(numbered_batch(kTotal / 2, kTotal / 2));
+    CHECK(files_in_given() == 1);
+    CHECK(count_wrong(output, kTotal) == 0);
+  }
+  CHECK(files_in_given() == 0);
+  CHECK(std::filesystem::is_empty(given));  // unlinked at once
+  std::filesystem::remove_all(given);
   if (saved != nullptr) {
     setenv("TMPDIR", restore.c_str(), 1);
   } else {
