@@ -257,8 +257,10 @@ class Runner {
   // Nodes with several inputs that all come from one source, or from ports of one operator
   // that can group its output (Operator::group_output), each through filter, route and dedup
   // only (one batch out per batch in), read them merged (engine/input_join.h): operators that
-  // take them so, and sinks — but not a sink downstream of a priority lane reading streams of a
-  // source, whose priority records must not wait for the bulk work of the other streams. In
+  // take them so, and sinks. Not joined, so that nothing fast waits for slow work in a merge:
+  // a node downstream of a priority lane (its priority records would wait for bulk ones),
+  // except operators reading streams of one source, as always; and a sink reading streams of a
+  // source through a dedup, which an express batch (a trickle) cannot run through at once. In
   // topological order, so a joined filter is known before what reads it.
   void plan_input_joins() {
     joined_.assign(plan_.nodes.size(), 0);
@@ -268,9 +270,11 @@ class Runner {
       if (n.inputs.size() < 2) continue;
       std::optional<size_t> common;
       bool one_origin = true;
+      bool all_express = true;  // every node on the way runs express batches at once
       for (const StreamId& input : n.inputs) {
         size_t at = input.node;
         while (plan_.nodes[at].kind == NodeKind::kOperator && passes_batches(at)) {
+          all_express = all_express && plan_.nodes[at].op->stateless();
           at = plan_.nodes[at].inputs[0].node;
         }
         one_origin = one_origin && (!common || *common == at);
@@ -278,8 +282,10 @@ class Runner {
       }
       if (!one_origin) continue;
       PlanNode& from = plan_.nodes[*common];
-      if (n.sink && n.priority && from.kind == NodeKind::kSource) continue;
-      if (from.kind != NodeKind::kSource && !grouped[*common]) {
+      const bool from_source = from.kind == NodeKind::kSource;
+      if (n.priority && (n.sink || !from_source)) continue;
+      if (n.sink && from_source && !all_express) continue;
+      if (!from_source && !grouped[*common]) {
         if (!from.op) continue;
         grouped[*common] = from.op->group_output(uint64_t{1} << 63 | uint64_t{*common} << 40);
         if (!grouped[*common]) continue;
@@ -392,7 +398,8 @@ class Runner {
         if (n->type == op.type && now == op.config + kJoinedMark) {
           return refuse("operator `" + op.id + "` now reads its inputs joined (streams of one " +
                         "source, or ports of one operator) and did not at the checkpoint: the " +
-                        "graph above it changed");
+                        "graph above it changed, or the checkpoint was written by an older " +
+                        "licflow, which read ports of one operator apart");
         }
         return refuse("operator `" + op.id + "` changed since the checkpoint; its state no longer fits");
       }
