@@ -1017,7 +1017,8 @@ class Runner {
     std::lock_guard lock(error_mutex_);
     if (first_error_.empty()) {
       first_error_ = st.message();
-      spdlog::error("{}", st.message());
+      // A long run (a TCP node) goes on: say so now; main reports the failure again at the end.
+      spdlog::error("{} (the run goes on, and will end with exit code 1)", st.message());
     }
   }
 
