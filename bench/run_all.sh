@@ -205,19 +205,22 @@ cd "$root"
   echo "| P5 RSS within 1.5× memory_limit (384 MiB) at $hc_keys keys (2 threads, MiB) | ${rss[P5/2]} | $(awk -v r="${rss[P5/2]}" 'BEGIN {print (r != "" && r + 0 <= 384 ? "yes" : "no")}') |"
   cat <<'LIMITERS'
 
-What limits the throughput targets when they are missed (profiled with `perf record`, 1.35 M
-events, early on 2026-11-30, before one walk of each batch replaced the walk of every partition,
-about 6 % of P6's instructions; README "Performance" has the details):
-- P6 and P1: parsing, half of their CPU at 1 thread (P6: 51 %, of which simdjson's stage 1
-  13 %; the window 25 %, reading the file 10 %). SPEC §1 makes licflow visit and check every
-  field of every line, with one simdjson `iterate` per line for exact dead letters, where the
-  roofline's mode 0 reads two fields of a document stream. P1 also formats every record back
-  to JSON (27 % of its CPU).
-- P2 (and P3): `license_state`, 44 % of P2's CPU at 1 thread, about 1 µs per event (a tree
-  node, an index entry and strings per open checkout); parsing 23 %. Its partitions are keyed
-  by server, and the input has 3 servers.
+What limits the throughput targets when they are missed (`perf record` of 2 threads on the
+1.35 M events, 2026-11-30 05:00 UTC; README "Performance" has the details):
+- P1: parsing (30 % of its CPU with simdjson's stage 1), formatting every record back to JSON
+  (20 %), and copying the input and output through the kernel (8 %). SPEC §1 makes licflow
+  visit and check every field of every line, with one simdjson `iterate` per line for exact
+  dead letters, where the roofline's mode 0 reads two fields of a document stream and writes
+  nothing. Both cores are busy: 1.08 s of CPU for 0.55 s of wall time.
+- P2 (and P3): `license_state` (apply and close, 13 %, plus much of the allocation, 14 % in
+  all: tree nodes, index entries and strings per open checkout), parsing 13 %, the window 5 %,
+  the threshold's key encoding, lookup and condition about 6 %, on one thread (it is not
+  partitioned). `license_state`'s partitions are keyed by server, and the input has 3.
+- P6, when it falls below 0.8×: parsing (33 % with stage 1), reading the file (kernel copy
+  7 %, the chunker's copy and line count 6 %, on a third thread that competes with the two
+  workers), the window 10 %, allocation 7 %.
 - TCP ingest: P1's pipeline, with the load generator on the same cores.
-- P1 scaling: noise of the shared machine around 1.7× (1.69×–2.70× across runs of one day).
+- P1 scaling: noise of the shared machine around 1.7× (1.66×–2.70× across runs).
 LIMITERS
 } > "$results"
 cat "$results"

@@ -22,6 +22,8 @@
 //   the records that made them true).
 // - Late records (ts < watermark) go to port `late` and are counted; they change no alert. A
 //   record lacking a key field is skipped and counted as dropped, late or not (as `window`).
+// - Keyed, it runs as partitions (operators/partitioned.h) whose outputs merge in the order one
+//   instance would have emitted them.
 // - `for` defaults to 0s; `severity` to "warning" (Prometheus' usual label value, and the
 //   SPEC example's); `message` to "ID: CONDITION" (the alert's id and the condition's text, taken
 //   literally), so every alert carries a readable `message` as SPEC's output form lists it.
@@ -35,8 +37,9 @@
 #include "engine/time_format.h"
 #include "engine/time_ordered_operator.h"
 #include "operators/key.h"
-#include "operators/registry.h"
 #include "operators/message_template.h"
+#include "operators/partitioned.h"
+#include "operators/registry.h"
 
 namespace licflow {
 namespace {
@@ -233,7 +236,13 @@ std::unique_ptr<Operator> make_threshold(NodeConfig& config) {
   options.severity = std::move(*severity);
   options.message = message ? std::move(*message)
                             : MessageTemplate::literal(id + ": " + options.condition.text());
-  return std::make_unique<ThresholdOperator>(std::move(options));
+  if (options.key_names.empty()) return std::make_unique<ThresholdOperator>(std::move(options));
+  // Keyed: the keys are shared among partitions that run in parallel (operators/partitioned.h).
+  std::vector<std::unique_ptr<TimeOrderedOperator>> parts;
+  for (size_t k = 0; k < PartitionedOperator::kPartitions; ++k) {
+    parts.push_back(std::make_unique<ThresholdOperator>(options));
+  }
+  return std::make_unique<PartitionedOperator>(std::move(parts), KeyFields(options.key_names));
 }
 
 }  // namespace licflow
