@@ -405,7 +405,12 @@ class Runner {
       }
       StateReader in = store_->operator_reader(op.id);
       n->op->load_state(in);
-      if (in.failed() || !in.at_end()) return refuse("the state of operator `" + op.id + "` is corrupt");
+      if (in.failed() || !in.at_end()) {
+        // Also what a state saved by a licflow that laid it out otherwise looks like (a keyed
+        // threshold became 4 partitions on 2026-11-30).
+        return refuse("the state of operator `" + op.id + "` is corrupt, or was written by a " +
+                      "version of licflow that laid it out otherwise");
+      }
     }
     for (const Checkpoint::SinkState& sink : c.sinks) {
       PlanNode* n = find(sink.id);
