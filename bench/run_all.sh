@@ -214,8 +214,8 @@ What limits the throughput targets when they are missed (`perf record` of 2 thre
   nothing. Both cores are busy: 1.08 s of CPU for 0.55 s of wall time.
 - P2 (and P3): `license_state` (apply and close, 13 %, plus much of the allocation, 14 % in
   all: tree nodes, index entries and strings per open checkout), parsing 13 %, the window 5 %,
-  the threshold's key encoding, lookup and condition about 6 %, on one thread (it is not
-  partitioned). `license_state`'s partitions are keyed by server, and the input has 3.
+  the threshold's key encoding, lookup and condition about 6 % (measured before the threshold
+  ran as partitions). `license_state`'s partitions are keyed by server, and the input has 3.
 - P6, when it falls below 0.8×: parsing (33 % with stage 1), reading the file (kernel copy
   7 %, the chunker's copy and line count 6 %, on a third thread that competes with the two
   workers), the window 10 %, allocation 7 %.
