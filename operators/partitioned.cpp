@@ -85,14 +85,6 @@ void PartitionedOperator::run_parts(Emitter& out, Work work) {
   publish_counters();
 }
 
-// The partitions' records of one port as one batch, merged by (the watermark each carries, the
-// step of the input batch that emitted it, ts, EmitOrder) as one instance would have emitted
-// them, keeping each partition's own order (ties: partition order). The watermarks first: a
-// record must not come after one that carries a watermark past its ts, which one instance would
-// only have emitted later. Steps put what a late record causes where it was processed, at once
-// (revisions of two keys' windows in their late records' arrival order). EmitOrder puts records
-// of one ts in arrival order and windows closing together in their keys' first-seen order,
-// whatever partition they are in.
 namespace {
 
 using Cursor = PartitionOutput::Cursor;
@@ -106,6 +98,14 @@ bool before(const Cursor& a, const Cursor& b) {
 
 }  // namespace
 
+// The partitions' records of one port as one batch, merged by (the watermark each carries, the
+// step of the input batch that emitted it, ts, EmitOrder) as one instance would have emitted
+// them, keeping each partition's own order (ties: partition order). The watermarks first: a
+// record must not come after one that carries a watermark past its ts, which one instance would
+// only have emitted later. Steps put what a late record causes where it was processed, at once
+// (revisions of two keys' windows in their late records' arrival order). EmitOrder puts records
+// of one ts in arrival order and windows closing together in their keys' first-seen order,
+// whatever partition they are in.
 void PartitionedOperator::merge_into(Emitter& out, size_t port, int64_t watermark, bool idle) {
   std::vector<Cursor> cursors;
   size_t total = 0;
