@@ -136,7 +136,7 @@ std::optional<int64_t> parse_rfc3339(std::string_view text) {
          frac_ms - offset_ms;
 }
 
-void append_rfc3339(std::string& out, int64_t ms) {
+char* write_rfc3339(char* w, int64_t ms) {
   const int64_t days = floor_div(ms, kMsPerDay);
   // ms - days * kMsPerDay could overflow for extreme inputs; the remainder form cannot.
   int64_t ms_of_day = ms % kMsPerDay;
@@ -146,8 +146,6 @@ void append_rfc3339(std::string& out, int64_t ms) {
   // Years outside 0000..9999 (event times cannot be, but a time derived from one can: the end
   // of a window closing after 9999-12-31) keep all their digits and a sign, ISO 8601
   // "expanded" style, rather than wrapping.
-  char buf[48];
-  char* w = buf;
   if (c.year >= 0 && c.year <= 9999) {
     const int y = static_cast<int>(c.year);
     put2(w, y / 100);
@@ -178,8 +176,12 @@ void append_rfc3339(std::string& out, int64_t ms) {
   w[16] = static_cast<char>('0' + millis / 100);
   put2(w + 17, millis % 100);
   w[19] = 'Z';
-  w += 20;
-  out.append(buf, static_cast<size_t>(w - buf));
+  return w + 20;
+}
+
+void append_rfc3339(std::string& out, int64_t ms) {
+  char buf[kMaxRfc3339Bytes];
+  out.append(buf, static_cast<size_t>(write_rfc3339(buf, ms) - buf));
 }
 
 std::string format_rfc3339(int64_t ms) {
