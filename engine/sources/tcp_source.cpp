@@ -103,6 +103,7 @@ class TcpSource final : public Source {
     // On a stop request, what the peer already sent is still read, for at most kDrainTime, so a
     // clean stop does not cut lines that had arrived.
     std::optional<std::chrono::steady_clock::time_point> drain_until;
+    bool peer_closed = false;
     while (true) {
       if (!drain_until && stop_.load(std::memory_order_relaxed)) {
         drain_until = std::chrono::steady_clock::now() + kDrainTime;
@@ -114,14 +115,21 @@ class TcpSource final : public Source {
       if (ready == 0 || (ready < 0 && errno == EINTR)) continue;
       ssize_t n = ::recv(fd, buffer.data(), buffer.size(), 0);
       if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) break;
+      if (n == 0) {
+        peer_closed = true;
+        break;
+      }
+      if (n < 0) break;
       chunker.feed(std::string_view(buffer.data(), static_cast<size_t>(n)));
       // Nothing more waiting: hand over what we have now rather than wait for a full chunk, so a
       // trickle of events is not delayed; under load reads are large and chunks stay large.
       pollfd more{fd, POLLIN, 0};
       if (::poll(&more, 1, 0) == 0) express.flush_quiet(chunker);
     }
-    chunker.finish(/*partial_line_is_error=*/true);
+    // A peer that closes cleanly ends its last line as the end of a file does (SPEC §1 lines,
+    // whatever the source); a reset connection or a stop that cuts the peer off mid-line leaves
+    // a line that was surely cut.
+    chunker.finish(/*partial_line_is_error=*/!peer_closed);
     if (translator) translator->log_summary(id());
     ::close(fd);
   }

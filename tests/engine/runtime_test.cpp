@@ -228,7 +228,8 @@ TEST_CASE("a sink that cannot open fails the run", "[runtime]") {
   CHECK_THAT(result.status().message(), Contains("sink `out`: cannot open"));
 }
 
-TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime][tcp]") {
+TEST_CASE("tcp source: concurrent clients, a client closing mid-line, a last line without newline",
+          "[runtime][tcp]") {
   TempDir dir;
   uint16_t port = free_port();
   auto plan = load_plan("name: t\ndead_letter: {path: " + dir.file("dead.jsonl") + "}\n" +
@@ -255,16 +256,24 @@ TEST_CASE("tcp source: concurrent clients, and a client cut mid-line", "[runtime
   int cut = connect_to(port);
   send_all(cut, "{\"ts\":5,\"type\":\"metric\",\"client\":99}\n{\"ts\":6,\"type\":\"met");
   ::close(cut);
+  // Closed cleanly after a whole last line without '\n': an event, as at the end of a file.
+  int unterminated = connect_to(port);
+  send_all(unterminated, "{\"ts\":7,\"type\":\"metric\",\"client\":98}");
+  ::close(unterminated);
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   Result<RunSummary> result = run.stop();
   INFO(result.status().message());
   REQUIRE(result.is_ok());
-  CHECK(result.value().events == kClients * kLinesEach + 1);
+  CHECK(result.value().events == kClients * kLinesEach + 2);
   CHECK(result.value().dead_letters == 1);
-  CHECK(read_lines(dir.file("out.jsonl")).size() == kClients * kLinesEach + 1);
+  const auto out = read_lines(dir.file("out.jsonl"));
+  CHECK(out.size() == kClients * kLinesEach + 2);
+  CHECK(std::count_if(out.begin(), out.end(), [](const std::string& line) {
+          return line.find("\"client\":98") != std::string::npos;
+        }) == 1);
   auto dead = read_lines(dir.file("dead.jsonl"));
   REQUIRE(dead.size() == 1);
-  CHECK_THAT(dead[0], Contains("\"line\":2,\"error\":\"connection closed in the middle of a line\""));
+  CHECK_THAT(dead[0], Contains("\"line\":2,\"error\":\"invalid JSON"));
   CHECK_THAT(dead[0], Contains("\"raw\":\"{\\\"ts\\\":6,\\\"type\\\":\\\"met\""));
 }
 
