@@ -139,12 +139,16 @@ bool parse_body(std::string_view s, Body& body, std::string& error) {
     std::string_view words = group;
     std::string_view first = next_word(words);
     std::string_view second = next_word(words);
-    if ((second == "licenses" || second == "license") && trim(words).empty() && !first.empty() &&
-        first.find_first_not_of("0123456789") == std::string_view::npos) {
-      // Any 64-bit count >= 1, as SPEC §1's `count`.
+    const size_t sign = !first.empty() && (first[0] == '-' || first[0] == '+') ? 1 : 0;
+    if ((second == "licenses" || second == "license") && trim(words).empty() &&
+        first.size() > sign &&
+        first.find_first_not_of("0123456789", sign) == std::string_view::npos) {
+      // Any 64-bit count >= 1, as SPEC §1's `count`; `(0 licenses)` or `(-1 licenses)` is
+      // unreadable, a dead letter.
       int64_t count = 0;
-      const auto [end, ec] = std::from_chars(first.data(), first.data() + first.size(), count);
-      if (ec != std::errc() || count < 1) {
+      const auto [end, ec] =
+          std::from_chars(first.data() + sign, first.data() + first.size(), count);
+      if (ec != std::errc() || count < 1 || first[0] == '-') {
         error = "flexlm: bad license count `" + std::string(group) + "`";
         return false;
       }

@@ -119,17 +119,24 @@ TEST_CASE("flexlm: unreadable lines are dead letters with their original line nu
   }
 }
 
-TEST_CASE("flexlm: `(N licenses)` takes any 64-bit count", "[flexlm][spec-1]") {
+TEST_CASE("flexlm: `(N licenses)` takes any 64-bit count >= 1", "[flexlm][spec-1]") {
   const std::string log =
       " 9:00:00 (lmgrd) TIMESTAMP 11/27/2026\n"
       " 9:00:01 (MLM) OUT: \"tok\" a@b  (9223372036854775807 licenses)\n"
-      " 9:00:02 (MLM) OUT: \"tok\" a@b  (9223372036854775808 licenses)\n";
+      " 9:00:02 (MLM) OUT: \"tok\" a@b  (9223372036854775808 licenses)\n"
+      " 9:00:03 (MLM) OUT: \"tok\" a@b  (0 licenses)\n"
+      " 9:00:04 (MLM) OUT: \"tok\" a@b  (-1 licenses)\n"
+      " 9:00:05 (MLM) OUT: \"tok\" a@b  (+2 licenses)\n";
   Translated t = translate_log(log, log_format("flexlm"));
-  REQUIRE(t.events.size() == 1);
+  REQUIRE(t.events.size() == 2);
   CHECK_THAT(t.events[0], Contains(R"("count":9223372036854775807)"));
-  REQUIRE(t.dead_letters.size() == 1);
-  CHECK(t.dead_letters[0].line == 3);
-  CHECK_THAT(t.dead_letters[0].error, Contains("bad license count"));
+  CHECK_THAT(t.events[1], Contains(R"("count":2)"));
+  std::vector<uint64_t> lines;
+  for (const RawDeadLetter& d : t.dead_letters) {
+    lines.push_back(d.line);
+    CHECK_THAT(d.error, Contains("bad license count"));
+  }
+  CHECK(lines == std::vector<uint64_t>{3, 4, 5});
 }
 
 TEST_CASE("flexlm: a resumed log replays earlier lines for their dates but emits nothing for them",
