@@ -387,8 +387,9 @@ void resolve_inputs(std::vector<Declared>& declared, const std::set<std::string>
         if (ids.count(id) != 0) continue;
         std::vector<std::string> others = producer_ids;  // a node is never its own input
         others.erase(std::remove(others.begin(), others.end(), d.node.id), others.end());
+        const std::string hint = closest(id, others);
         diag.error(ref.mark, "unknown input " + quoted(ref.text) + " of " + quoted(d.node.id) +
-                                 did_you_mean(id, others));
+                                 (hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)"));
         continue;
       }
       const PlanNode& producer = declared[it->second].node;

@@ -33,6 +33,24 @@ std::string nearest(std::string_view word, const std::vector<std::string>& candi
   return best;
 }
 
+std::string closest(std::string_view word, const std::vector<std::string>& candidates) {
+  const std::string* best = nullptr;
+  size_t best_distance = 0;
+  bool best_contains = false;
+  for (const std::string& c : candidates) {
+    const bool contains = !word.empty() && (c.find(word) != std::string::npos ||
+                                            word.find(c) != std::string_view::npos);
+    const size_t d = edit_distance(word, c);
+    if (best == nullptr || (contains && !best_contains) ||
+        (contains == best_contains && d < best_distance)) {
+      best = &c;
+      best_distance = d;
+      best_contains = contains;
+    }
+  }
+  return best == nullptr ? "" : *best;
+}
+
 std::string join(const std::vector<std::string>& items, std::string_view separator) {
   std::string out;
   for (size_t i = 0; i < items.size(); ++i) {

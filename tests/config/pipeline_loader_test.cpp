@@ -4,10 +4,11 @@
 #include "tests/test_util.h"
 
 using namespace licflow;
+using Catch::Matchers::Contains;
+using Catch::Matchers::EndsWith;
+using Catch::Matchers::StartsWith;
 using licflow::test::load_plan;
 using licflow::test::pipeline_errors;
-using Catch::Matchers::Contains;
-using Catch::Matchers::StartsWith;
 
 namespace {
 
@@ -141,6 +142,19 @@ TEST_CASE("unknown inputs suggest the nearest id", "[config][spec-3]") {
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] ==
         "p.yaml:4:28: error: unknown input `evnts` of `f` (did you mean `events`?)");
+
+  // However far the nearest is; a part of an id points at that id.
+  errors = pipeline_errors(
+      "name: x\n"
+      "sources: {events: {type: stdin}}\n"
+      "operators:\n"
+      "  usage_hourly: {type: filter, input: events, where: 'true'}\n"
+      "sinks:\n"
+      "  o: {type: stdout, input: [usage, event_stream, q]}\n");
+  REQUIRE(errors.size() == 3);
+  CHECK_THAT(errors[0], EndsWith("unknown input `usage` of `o` (did you mean `usage_hourly`?)"));
+  CHECK_THAT(errors[1], EndsWith("unknown input `event_stream` of `o` (did you mean `events`?)"));
+  CHECK_THAT(errors[2], EndsWith("unknown input `q` of `o` (did you mean `events`?)"));
 }
 
 TEST_CASE("unknown ports and a route's missing out port are reported", "[config][spec-3]") {
