@@ -283,6 +283,7 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
   const char* noun = kind == NodeKind::kSource     ? "source"
                      : kind == NodeKind::kOperator ? "operator"
                                                    : "sink";
+  std::set<std::string> in_section;  // a key twice in one section is reported as a duplicate key
   for (const auto& entry : nodes) {
     Declared d;
     d.node.id = entry.first.Scalar();
@@ -292,10 +293,11 @@ void declare_section(const YAML::Node& root, const char* section_name, NodeKind 
     const YAML::Node& spec = entry.second;
     if (d.node.id.empty() || d.node.id.find('.') != std::string::npos) {
       diag.error(d.mark, "bad id " + quoted(d.node.id) + ": ids must be non-empty, without '.'");
-    } else if (!ids.insert(d.node.id).second) {
+    } else if (!ids.insert(d.node.id).second && in_section.count(d.node.id) == 0) {
       diag.error(d.mark, "duplicate id " + quoted(d.node.id) +
                              ": sources, operators and sinks share one namespace");
     }
+    in_section.insert(d.node.id);
     if (!spec.IsMap()) {
       diag.error(spec.IsNull() ? d.mark : spec.Mark(),  // null: its mark is the next token's
                  std::string(noun) + " " + quoted(d.node.id) + " must be a mapping");

@@ -271,6 +271,16 @@ TEST_CASE("duplicate keys and ids are rejected", "[config][spec-3]") {
   REQUIRE(errors.size() == 2);
   CHECK_THAT(errors[0], Contains("duplicate id `e`"));
   CHECK_THAT(errors[1], Contains("duplicate key `where`"));
+
+  // An id twice in one section is one problem, one line.
+  errors = pipeline_errors(
+      "name: x\n"
+      "sources: {e: {type: stdin}}\n"
+      "operators:\n"
+      "  f: {type: filter, input: e, where: 'true'}\n"
+      "  f: {type: filter, input: e, where: 'false'}\n");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "p.yaml:5:3: error: duplicate key `f` (first at line 4)");
 }
 
 TEST_CASE("route rejects an unknown priority lane and a bad mode", "[config][route][spec-5]") {
