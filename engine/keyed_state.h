@@ -14,12 +14,17 @@
 // What stays in memory per live key, hot or not: an index entry (hash -> number), a slot, and
 // what the operator keeps by number (e.g. window timers): about 110 bytes.
 //
+// State is spilled per key, whole: a single key over half the share stays in memory, over the
+// limit if need be (logged once), rather than being written out and read back by every batch.
+//
 // Memory accounting: a key's footprint (Codec::footprint) is charged when settle() sees it was
 // used since the last settle(); between two settle() calls the operator may exceed its share by
 // what one batch touches.
 //
 // Threading: as Operator — one thread at a time.
 #pragma once
+
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -63,9 +68,11 @@ class KeyedState {
       : codec_(codec), extra_bytes_per_key_(extra_bytes_per_key), index_hash_(index_hash) {}
 
   // From now on, keep hot keys and the index within `budget` bytes by spilling to `table`.
-  void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget) {
+  // `owner` names the operator in the log.
+  void enable_spill(std::unique_ptr<SpillTable> table, uint64_t budget, std::string owner) {
     table_ = std::move(table);
     budget_ = budget;
+    owner_ = std::move(owner);
   }
 
   size_t size() const { return slots_.size(); }
@@ -181,10 +188,28 @@ class KeyedState {
     const uint64_t index = index_bytes();
     const uint64_t target = budget_ / 4 * 3 > index ? budget_ / 4 * 3 - index : 0;
     StateWriter out;
-    while (hot_bytes_ > target && !ring_.empty()) {
+    // Hot bytes beyond the oversized keys (below), which stay whatever the others do.
+    uint64_t evictable = hot_bytes_;
+    oversized_.clear();
+    // Two turns of the hand give every key its second chance; only oversized keys are left
+    // after that.
+    for (size_t visits = 2 * ring_.size(); evictable > target && !ring_.empty() && visits > 0;
+         --visits) {
       if (hand_ >= ring_.size()) hand_ = 0;
       const KeyId id = ring_[hand_];
       Slot& slot = slots_.at(id);
+      // State is spilled whole, per key: a key over half the share would be written out after
+      // every batch that uses it and read back by the next, its whole size each time (quadratic
+      // in its size as it grows). It stays in memory, over the limit, and says so.
+      if (slot.charged > budget_ / 2) {
+        if (std::find(oversized_.begin(), oversized_.end(), id) == oversized_.end()) {
+          oversized_.push_back(id);
+          evictable -= slot.charged;
+          warn_oversized(slot.charged);
+        }
+        ++hand_;
+        continue;
+      }
       if (slot.referenced) {
         slot.referenced = false;
         ++hand_;
@@ -195,6 +220,7 @@ class KeyedState {
       table_->put(id, out.bytes());
       slot.hot.reset();
       hot_bytes_ -= slot.charged;
+      evictable -= slot.charged;
       slot.charged = 0;
       drop_from_ring(slot);
     }
@@ -324,6 +350,16 @@ class KeyedState {
     return *slot.hot;
   }
 
+  void warn_oversized(uint64_t bytes) {
+    if (warned_oversized_) return;
+    warned_oversized_ = true;
+    spdlog::warn(
+        "`{}`: the state of one key ({:.1f} MiB) is over half the operator's share of "
+        "state.memory_limit ({:.1f} MiB); state is spilled per key, so it stays in memory, and "
+        "may take memory beyond the limit (raise memory_limit, or key the state finer)",
+        owner_, bytes / 1048576.0, budget_ / 1048576.0);
+  }
+
   // Decodes a key's bytes into its slot and makes it hot. Spilled bytes are our own: nonsense
   // there means the disk lies, which the operator cannot recover from.
   bool restore(KeyId id, Slot& slot, std::string_view bytes, bool trusted = true) {
@@ -347,6 +383,9 @@ class KeyedState {
   const IndexHash index_hash_;
   std::unique_ptr<SpillTable> table_;  // null: no spilling
   uint64_t budget_ = 0;
+  std::string owner_;
+  bool warned_oversized_ = false;
+  std::vector<KeyId> oversized_;  // settle()'s scratch: keys too large to spill
 
   KeyId next_id_ = 0;
   std::unordered_multimap<uint64_t, KeyId> index_;  // index_hash_ of the encoded key -> number

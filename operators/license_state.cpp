@@ -237,7 +237,7 @@ class LicenseState final : public TimeOrderedOperator {
                       uint64_t budget_bytes) override {
     auto table = store.table(spill_kind(), owner);
     if (!table.is_ok()) return table.status();
-    states_.enable_spill(std::move(table.value()), budget_bytes);
+    states_.enable_spill(std::move(table.value()), budget_bytes, owner);
     return Status::ok();
   }
 

@@ -219,7 +219,7 @@ class WindowOperator final : public TimeOrderedOperator {
                       uint64_t budget_bytes) override {
     auto table = store.table(spill_kind(), owner);
     if (!table.is_ok()) return table.status();
-    state_.keys.enable_spill(std::move(table.value()), budget_bytes);
+    state_.keys.enable_spill(std::move(table.value()), budget_bytes, owner);
     return Status::ok();
   }
 
