@@ -270,15 +270,27 @@ size_t value_bound(const Value& v) {
 
 // Room to write a record in, per thread, kept between records; uninitialized, unlike a string's
 // growth, which would zero the bound's bytes (several times what is written) on every record.
-char* scratch_buffer(size_t bytes) {
-  thread_local std::unique_ptr<char[]> buffer;
-  thread_local size_t capacity = 0;
-  if (bytes > capacity) {
-    capacity = std::max(bytes, 2 * capacity);
-    buffer.reset(new char[capacity]);
+class Scratch {
+ public:
+  char* get(size_t bytes) {
+    if (bytes > capacity_) {
+      capacity_ = std::max(bytes, 2 * capacity_);
+      buffer_.reset(new char[capacity_]);
+    }
+    return buffer_.get();
   }
-  return buffer.get();
-}
+  // After a huge record (a 1 MiB field bounds at 6 MiB), so a thread does not keep its room.
+  void trim() {
+    if (capacity_ <= kKeptBytes) return;
+    buffer_.reset();
+    capacity_ = 0;
+  }
+
+ private:
+  static constexpr size_t kKeptBytes = 1 << 20;
+  std::unique_ptr<char[]> buffer_;
+  size_t capacity_ = 0;
+};
 
 }  // namespace
 
@@ -330,7 +342,8 @@ void append_record_json(std::string& out, const Record& record, std::string_view
   }
   bound += nested.size();
 
-  char* const begin = scratch_buffer(bound);
+  static thread_local Scratch scratch;
+  char* const begin = scratch.get(bound);
   char* w = begin;
   const auto put = [&](std::string_view bytes) {
     std::memcpy(w, bytes.data(), bytes.size());
@@ -367,6 +380,7 @@ void append_record_json(std::string& out, const Record& record, std::string_view
   }
   *w++ = '}';
   out.append(begin, static_cast<size_t>(w - begin));
+  scratch.trim();
 }
 
 }  // namespace licflow
