@@ -127,12 +127,13 @@ struct KeyPrefix {
   std::string s;
   append_json_string(s, field_name(id));
   s.push_back(':');
+  // At least 3 (`"":`), so never 0 once made; only the inline form's size is read.
+  prefix.size = static_cast<uint8_t>(std::min<size_t>(s.size(), 255));
   if (s.size() <= KeyPrefix::kInline) {
     std::memcpy(prefix.bytes, s.data(), s.size());
   } else {
     prefix.long_form = std::move(s);
   }
-  prefix.size = static_cast<uint8_t>(std::min<size_t>(s.size(), 255));
 }
 
 const KeyPrefix& key_prefix(std::vector<KeyPrefix>& cache, FieldId id) {
