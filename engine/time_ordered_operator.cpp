@@ -137,6 +137,21 @@ void TimeOrderedOperator::process_selected(size_t input, const BatchPtr& batch,
   flush(out, batch->credit);
 }
 
+namespace {
+
+// Records reach an order-dependent operator cold: parsed on another core, often held a while.
+// Their fields (a separate allocation, ~10 cache lines for a license event) are fetched a few
+// records ahead of processing, in (ts, arrival) order, which the hardware cannot guess.
+constexpr size_t kPrefetchAhead = 4;
+
+void prefetch_fields(const Record& record) {
+  const auto* bytes = reinterpret_cast<const char*>(record.fields().data());
+  const size_t size = record.fields().size() * sizeof(Field);
+  for (size_t offset = 0; offset < size; offset += 64) __builtin_prefetch(bytes + offset);
+}
+
+}  // namespace
+
 void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record>& records) {
   watermark_ = watermark;
   // The batch's records that the watermark releases are processed in place, in (ts, arrival)
@@ -148,6 +163,9 @@ void TimeOrderedOperator::advance_to(int64_t watermark, const std::vector<Record
   size_t next = 0;
   if (watermark_ != kMinTime) {
     for (; next < on_time_.size() && records[on_time_[next].index].ts <= watermark_; ++next) {
+      if (next + kPrefetchAhead < on_time_.size()) {
+        prefetch_fields(records[on_time_[next + kPrefetchAhead].index]);
+      }
       const uint32_t index = on_time_[next].index;
       const int64_t ts = records[index].ts;
       release_held_before(ts, on_time_[next].arrival);
