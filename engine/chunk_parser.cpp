@@ -18,7 +18,8 @@ bool is_blank(const char* p, size_t len) {
 }  // namespace
 
 void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>& records,
-                 std::vector<DeadLetter>& dead_letters, const FieldMask* keep) {
+                 std::vector<DeadLetter>& dead_letters, const FieldMask* keep,
+                 size_t spare_fields) {
   const char* data = chunk.bytes.data();
   const size_t capacity = chunk.bytes.size();
   records.reserve(records.size() + chunk.size / 160 + 1);
@@ -41,7 +42,8 @@ void parse_chunk(const RawChunk& chunk, EventParser& parser, std::vector<Record>
     }
     if (is_blank(data + start, len)) continue;
     records.emplace_back();
-    if (!parser.parse(data + start, len, capacity - start, records.back(), error, keep)) {
+    if (!parser.parse(data + start, len, capacity - start, records.back(), error, keep,
+                      spare_fields)) {
       records.pop_back();
       dead_letters.push_back({line, error, std::string(data + start, std::min<size_t>(len, 512))});
     }

@@ -390,6 +390,7 @@ struct EventParser::Impl {
   std::vector<uint8_t> absent;
   bool needs_compaction = false;
   size_t expected_fields = 8;  // the previous line's field count: most streams keep one shape
+  size_t spare_fields = 0;     // room for fields the consumers add (EventParser::parse)
 
   FieldId lookup(std::string_view name) {
     if (FieldId id = known_field(name.data(), name.size()); id != kNoField) return id;
@@ -413,7 +414,7 @@ struct EventParser::Impl {
     }
     needs_compaction = false;
     fields = &out.mutable_fields();
-    fields->reserve(expected_fields);
+    fields->reserve(expected_fields + spare_fields);
   }
 
   Field* find(FieldId id) {
@@ -486,6 +487,10 @@ struct EventParser::Impl {
   // Removes the absent fields and the projection's placeholders, keeping the order of the rest.
   void finish_record() {
     expected_fields = std::min<size_t>(fields->size(), 64);
+    // A line of another shape than the last outgrew the room reserved for it.
+    if (fields->capacity() < fields->size() + spare_fields) {
+      fields->reserve(fields->size() + spare_fields);
+    }
     if (!needs_compaction) return;
     size_t out = 0;
     for (size_t i = 0; i < fields->size(); ++i) {
@@ -742,8 +747,9 @@ EventParser::EventParser() : impl_(std::make_unique<Impl>()) {}
 EventParser::~EventParser() = default;
 
 bool EventParser::parse(const char* data, size_t len, size_t capacity, Record& out,
-                        std::string& error, const FieldMask* keep) {
+                        std::string& error, const FieldMask* keep, size_t spare_fields) {
   impl_->keep = keep;
+  impl_->spare_fields = spare_fields;
   return impl_->parse(data, len, capacity, out, error);
 }
 

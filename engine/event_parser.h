@@ -57,8 +57,9 @@ class EventParser {
   // reason naming the field (e.g. "field `count`: expected an integer >= 1") and returns false.
   // With `keep`, only those fields go onto the record (`ts` always does); every rule of SPEC §1
   // still applies to the others, so the same lines become dead letters, for the same reasons.
+  // The record has room for `spare_fields` more (Operator::fields_added).
   bool parse(const char* data, size_t len, size_t capacity, Record& out, std::string& error,
-             const FieldMask* keep = nullptr);
+             const FieldMask* keep = nullptr, size_t spare_fields = 0);
 
  private:
   struct Impl;

@@ -647,7 +647,7 @@ class Runner {
           parsed->express_max_ts = job.chunk->express_max_ts;
           parsed->skipped_lines = job.chunk->skipped_lines;
           parse_chunk(*job.chunk, parsers_.local(), parsed->batch->records, parsed->dead_letters,
-                      projection(job.chunk->source));
+                      projection(job.chunk->source), spare_fields_[job.chunk->source]);
           parsed->batch->credit = job.credit;
           parsed->batch->ingest_ns = job.chunk->ingest_ns;
           sequencers_[job.chunk->source]->try_put(parsed);
@@ -694,10 +694,17 @@ class Runner {
   }
 
   // Projection pushdown: a source whose consumers all name the fields they need parses only
-  // their union (and checks the others, SPEC §1).
+  // their union (and checks the others, SPEC §1). And room on its records for the fields its
+  // consumers add in place (Operator::fields_added).
   void plan_projections() {
     projections_.assign(source_count_, std::nullopt);
+    spare_fields_.assign(source_count_, 0);
     for (uint32_t s = 0; s < source_count_; ++s) {
+      for (const Consumer& c : runtime_[s]->consumers[0]) {
+        if (const Operator* op = plan_.nodes[c.node].op.get()) {
+          spare_fields_[s] = std::max(spare_fields_[s], op->fields_added());
+        }
+      }
       std::vector<FieldId> fields;
       bool all = runtime_[s]->consumers[0].empty();
       for (const Consumer& c : runtime_[s]->consumers[0]) {
@@ -771,7 +778,7 @@ class Runner {
     ParsedChunk parsed;
     parsed.skipped_lines = chunk->skipped_lines;
     parse_chunk(*chunk, parsers_.local(), parsed.batch->records, parsed.dead_letters,
-                projection(chunk->source));
+                projection(chunk->source), spare_fields_[chunk->source]);
     parsed.batch->credit = queue_.make_credit(*chunk);
     parsed.batch->ingest_ns = chunk->ingest_ns;
     int64_t max_ts = kMinTime;
@@ -1346,6 +1353,7 @@ class Runner {
   std::atomic<uint64_t> dead_letter_count_{0};
   std::mutex error_mutex_;
   std::vector<std::optional<FieldMask>> projections_;  // per source; none: every field
+  std::vector<size_t> spare_fields_;  // per source: Operator::fields_added of its consumers
   // Shared by express chunks running on reading threads; a checkpoint holds it alone.
   std::shared_mutex express_gate_;
   std::atomic<bool> checkpoint_pending_{false};  // a checkpoint waits for, or holds, the gate

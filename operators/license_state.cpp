@@ -321,6 +321,8 @@ class LicenseState final : public TimeOrderedOperator {
         {states_.size(), states_.hot_keys(), states_.hot_bytes() + states_.index_bytes()});
   }
 
+  size_t fields_added() const override { return kAnnotations; }
+
   void on_record(const Record& r) override { apply(r, false); }
   // A record of its own is annotated in place and passed on, not copied.
   void on_owned_record(Record&& r) override { apply(r, false, &r); }

@@ -62,6 +62,10 @@ class Operator {
   virtual std::optional<std::vector<FieldId>> fields_read_forwarding() const {
     return std::nullopt;
   }
+  // Fields the operator adds to the input records it passes on, in place (license_state's
+  // annotations): a source read directly by it parses its records with room for them, so they
+  // are not moved into a larger allocation one by one.
+  virtual size_t fields_added() const { return 0; }
   // Called by the runtime once, before the first batch: consumed[port] says whether anything
   // reads that port. An operator may skip building records only an unread port would get (the
   // session records of a license_state whose `sessions` nobody reads).

@@ -45,6 +45,7 @@ class PartitionedOperator final : public Operator {
   void process(size_t input, const BatchPtr& batch, Emitter& out) override;
   void finish(Emitter& out) override;
   bool is_priority_port(size_t port) const override { return parts_[0]->is_priority_port(port); }
+  size_t fields_added() const override { return parts_[0]->fields_added(); }
   std::optional<std::vector<FieldId>> fields_read(const std::vector<bool>& consumed) const override {
     return parts_[0]->fields_read(consumed);
   }

@@ -515,6 +515,27 @@ FieldMask mask_of(std::initializer_list<FieldId> ids) {
 
 }  // namespace
 
+TEST_CASE("a record has room for the fields its consumers add, whatever the line's shape",
+          "[parser]") {
+  // license_state annotates the records of the source it reads in place (Operator::fields_added):
+  // with the room made by the parser, that is no move into a larger allocation per record.
+  std::string wide = R"({"ts":5,"type":"metric")";  // 17 fields after one of 2
+  for (int i = 0; i < 15; ++i) wide += ",\"a" + std::to_string(i) + "\":1";
+  wide += "}";
+  EventParser parser;
+  for (const std::string& line :
+       {std::string(R"({"ts":5,"type":"metric"})"), wide,
+        std::string(R"({"ts":5,"type":"checkout","server":"s","feature":"f","user":"u",)"
+                    R"("host":"h","group":"g","project":"p","count":2,"handle":"x"})"),
+        std::string(R"({"ts":5,"type":"metric","a":1})")}) {
+    std::string buf = line + std::string(kParsePadding, '\0');
+    Record record;
+    std::string error;
+    REQUIRE(parser.parse(buf.data(), line.size(), buf.size(), record, error, nullptr, 7));
+    CHECK(record.fields().capacity() >= record.fields().size() + 7);
+  }
+}
+
 TEST_CASE("a projection keeps only its fields and ts", "[parser][projection]") {
   const FieldId extra = intern_field("open_sessions");
   const FieldMask keep = mask_of({field::kFeature, field::kCount, extra});
