@@ -389,7 +389,8 @@ struct EventParser::Impl {
   // projection, are removed at the end.
   std::vector<uint8_t> absent;
   bool needs_compaction = false;
-  size_t expected_fields = 8;  // the previous line's field count: most streams keep one shape
+  size_t expected_fields = 8;  // the field count to make room for (finish_record)
+  size_t narrower_lines = 0;   // lines since the last one of expected_fields or more
   size_t spare_fields = 0;     // room for fields the consumers add (EventParser::parse)
 
   FieldId lookup(std::string_view name) {
@@ -486,7 +487,15 @@ struct EventParser::Impl {
 
   // Removes the absent fields and the projection's placeholders, keeping the order of the rest.
   void finish_record() {
-    expected_fields = std::min<size_t>(fields->size(), 64);
+    // The widest recent line, forgotten one field per 32 narrower lines: streams mix a few
+    // shapes (metric, checkout, checkin), and room for the narrower would make the wider move
+    // (below).
+    if (fields->size() >= expected_fields) {
+      expected_fields = std::min<size_t>(fields->size(), 64);
+      narrower_lines = 0;
+    } else if (++narrower_lines % 32 == 0) {
+      --expected_fields;
+    }
     // A line of another shape than the last outgrew the room reserved for it.
     if (fields->capacity() < fields->size() + spare_fields) {
       fields->reserve(fields->size() + spare_fields);
