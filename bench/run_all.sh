@@ -206,21 +206,23 @@ cd "$root"
   cat <<'LIMITERS'
 
 What limits the throughput targets when they are missed (`perf record` of 2 threads on the
-1.35 M events, 2026-11-30 05:00 UTC; README "Performance" has the details):
-- P1: parsing (30 % of its CPU with simdjson's stage 1), formatting every record back to JSON
-  (20 %), and copying the input and output through the kernel (8 %). SPEC §1 makes licflow
-  visit and check every field of every line, with one simdjson `iterate` per line for exact
-  dead letters, where the roofline's mode 0 reads two fields of a document stream and writes
-  nothing. Both cores are busy: 1.08 s of CPU for 0.55 s of wall time.
-- P2 (and P3): `license_state` (apply and close, 13 %, plus much of the allocation, 14 % in
-  all: tree nodes, index entries and strings per open checkout), parsing 13 %, the window 5 %,
-  the threshold's key encoding, lookup and condition about 6 % (measured before the threshold
-  ran as partitions). `license_state`'s partitions are keyed by server, and the input has 3.
+1.35 M events, 2026-11-30 07:14 UTC; README "Performance" has the details):
+- P1: parsing (26 % of its CPU with simdjson's stage 1), formatting every record back to JSON
+  (15 %), and copying the input and output through the kernel (13 %, and 8 % zeroing fresh
+  pages). SPEC §1 makes licflow visit and check every field of every line, with one simdjson
+  `iterate` per line for exact dead letters, where the roofline's mode 0 reads two fields of a
+  document stream, writes nothing, and has read its file before its clock starts.
+- P2 (and P3): `license_state` (about 24 %: apply and close, the handle index, annotations,
+  tree nodes and strings per open checkout), parsing 14 %, key hashing for the partitions, the
+  window and the threshold 6 %, holding and ordering records 4 %. In the monitoring pipeline,
+  `license_state` is busy for nearly the whole run: it is the stage the others wait on.
+  Its partitions are keyed by server, and the input has 3.
 - P6, when it falls below 0.8×: parsing (33 % with stage 1), reading the file (kernel copy
   7 %, the chunker's copy and line count 6 %, on a third thread that competes with the two
   workers), the window 10 %, allocation 7 %.
 - TCP ingest: P1's pipeline, with the load generator on the same cores.
-- P1 scaling: noise of the shared machine around 1.7× (1.66×–2.70× across runs).
+- P1 scaling: noise of the shared machine around 1.7× (1.66×–2.70× across runs), and the reader
+  thread, which has a core to itself at 1 thread and shares both at 2.
 LIMITERS
 } > "$results"
 cat "$results"
