@@ -422,7 +422,11 @@ class Runner {
       }
       StateReader in(sink.state);
       n->sink->load_state(in);
-      if (in.failed() || !in.at_end()) return refuse("the state of sink `" + sink.id + "` is corrupt");
+      if (in.failed() || !in.at_end()) {
+        // Also a history sink's state from before it numbered records per stream (2026-11-30).
+        return refuse("the state of sink `" + sink.id + "` is corrupt, or was written by a " +
+                      "version of licflow that laid it out otherwise");
+      }
     }
     for (const Checkpoint::SourcePosition& pos : c.sources) {
       PlanNode* n = find(pos.id);
