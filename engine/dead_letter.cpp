@@ -11,43 +11,11 @@
 #include "engine/json_writer.h"
 
 namespace licflow {
-namespace {
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is invalid.
-size_t utf8_sequence_length(std::string_view s, size_t i) {
-  auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
-  if (c < 0x80) return 1;
-  size_t n = (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
-  if (n == 0 || i + n > s.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(i + k) & 0xC0) != 0x80) return 0;
-  }
-  uint32_t cp = c & (0x7F >> n);
-  for (size_t k = 1; k < n; ++k) cp = (cp << 6) | (byte(i + k) & 0x3F);
-  bool overlong = (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
-  if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
-  return n;
-}
-
-}  // namespace
 
 std::string dead_letter_raw(std::string_view raw) {
-  raw = raw.substr(0, 512);
+  // A sequence the cut splits is one U+FFFD, as a reader decoding the first 512 bytes gets.
   std::string out;
-  out.reserve(raw.size());
-  for (size_t i = 0; i < raw.size();) {
-    size_t n = utf8_sequence_length(raw, i);
-    if (n == 0) {
-      // A sequence cut by the 512-byte limit is dropped rather than replaced.
-      bool cut_at_end = raw.size() == 512 && raw.size() - i < 4;
-      if (!cut_at_end) out += "\xEF\xBF\xBD";
-      ++i;
-      continue;
-    }
-    out.append(raw.substr(i, n));
-    i += n;
-  }
+  append_valid_utf8(out, raw.substr(0, 512));
   return out;
 }
 

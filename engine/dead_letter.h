@@ -55,8 +55,9 @@ class DeadLetterWriter {
   Status flush_locked();
 };
 
-// `raw` cut to at most 512 bytes and made valid UTF-8 (invalid bytes become U+FFFD), so the
-// dead-letter line is valid JSON whatever the input was.
+// `raw` cut to at most 512 bytes and made valid UTF-8 (each maximal ill-formed subpart, a
+// sequence the cut splits too, becomes one U+FFFD: what decoding those bytes with replacement
+// gives), so the dead-letter line is valid JSON whatever the input was.
 std::string dead_letter_raw(std::string_view raw);
 
 }  // namespace licflow

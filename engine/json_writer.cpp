@@ -301,6 +301,25 @@ void append_json_string(std::string& out, std::string_view s) {
   out.resize(static_cast<size_t>(write_json_string(out.data() + old, s) - out.data()));
 }
 
+void append_valid_utf8(std::string& out, std::string_view s) {
+  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+  out.reserve(out.size() + s.size());
+  for (size_t i = 0; i < s.size();) {
+    if (p[i] < 0x80) {
+      out.push_back(static_cast<char>(p[i++]));
+      continue;
+    }
+    const int len = utf8_sequence(p, s.size(), i);
+    if (len > 0) {
+      out.append(s.substr(i, static_cast<size_t>(len)));
+      i += static_cast<size_t>(len);
+    } else {
+      out.append("\xEF\xBF\xBD");
+      i += static_cast<size_t>(-len);
+    }
+  }
+}
+
 void append_json_double(std::string& out, double d) {
   char buf[kMaxDoubleBytes];
   out.append(buf, static_cast<size_t>(write_json_double(buf, d) - buf));

@@ -10,6 +10,9 @@
 namespace licflow {
 
 void append_json_string(std::string& out, std::string_view s);
+// `s` as valid UTF-8: each maximal ill-formed subpart becomes one U+FFFD, as in
+// append_json_string (and Python's and WHATWG's decoders).
+void append_valid_utf8(std::string& out, std::string_view s);
 // Non-finite doubles (never produced by parsing) are written as null; an object as a nested
 // record (see append_record_json).
 void append_json_value(std::string& out, const Value& v);

@@ -103,6 +103,28 @@ TEST_CASE("a dead letter's raw text is cut to 512 bytes", "[runtime][dead-letter
   CHECK(dead[0].find(std::string(480, 'p')) != std::string::npos);
 }
 
+TEST_CASE("a dead letter's raw text is its first 512 bytes decoded with replacement",
+          "[runtime][dead-letter][spec-1]") {
+  // As Python's bytes[:512].decode("utf-8", "replace"): each maximal ill-formed subpart is one
+  // U+FFFD, so is a character the cut splits, and every byte of the 512 is accounted for.
+  const std::string fffd = "\xEF\xBF\xBD";
+  const std::string lines = std::string(600, '\xFF') + "\n" +                 // 600 bad bytes
+                            "{\"ts\":1,\"type\":\"\xE2\x82\" }\n" +           // a cut-off €
+                            std::string(510, 'y') + "\xE2\x82\xAC" + "yy\n";  // € at 511-513
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), lines);
+  auto plan = load_plan(file_pipeline(dir, "", "events"));
+  run_ok(*plan);
+  auto dead = read_lines(dir.file("dead.jsonl"));
+  REQUIRE(dead.size() == 3);
+  std::string all_fffd;
+  for (int i = 0; i < 512; ++i) all_fffd += fffd;
+  CHECK_THAT(dead[0], Contains("\"raw\":\"" + all_fffd + "\"}"));
+  CHECK_THAT(dead[1], Contains("\"raw\":\"{\\\"ts\\\":1,\\\"type\\\":\\\"" + fffd + "\\\" }\"}"));
+  // The € at bytes 511-513 is cut after two of its bytes: one U+FFFD for them.
+  CHECK_THAT(dead[2], Contains("\"raw\":\"" + std::string(510, 'y') + fffd + "\"}"));
+}
+
 TEST_CASE("output is the same with --threads 1 and 2", "[runtime][spec-8]") {
   TempDir dir;
   GeneratorOptions gen;
