@@ -32,15 +32,17 @@ class Route final : public Operator {
     const std::vector<Record>& records = batch->records;
     const size_t unmatched = conditions_.size();
     std::vector<Batch> lanes(conditions_.size() + 1);
+    // Sole owner of the batch: a record goes to its last lane by a move, not a copy (as filter).
+    std::vector<Record>* movable = records_to_move(batch);
     if (all_) {
       for (size_t k = 0; k < records.size(); ++k) {
-        bool matched = false;
+        matched_.clear();
         for (size_t i = 0; i < conditions_.size(); ++i) {
-          if (!conditions_[i].test(records[k])) continue;
-          add(lanes[i], *batch, k);
-          matched = true;
+          if (conditions_[i].test(records[k])) matched_.push_back(i);
         }
-        if (!matched) add(lanes[unmatched], *batch, k);
+        if (matched_.empty()) matched_.push_back(unmatched);
+        for (size_t j = 0; j + 1 < matched_.size(); ++j) add(lanes[matched_[j]], *batch, k);
+        take(lanes[matched_.back()], *batch, k, movable);
       }
     } else {
       lane_of_.resize(records.size());
@@ -55,15 +57,19 @@ class Route final : public Operator {
         emit_lanes(batch, lane_of_[0], lanes, out);
         return;
       }
-      for (size_t k = 0; k < records.size(); ++k) add(lanes[lane_of_[k]], *batch, k);
+      for (size_t k = 0; k < records.size(); ++k) take(lanes[lane_of_[k]], *batch, k, movable);
     }
     emit_lanes(batch, lanes.size(), lanes, out);
   }
 
  private:
-  // Appends record `k` of `in` to `lane`, with the watermark it carries.
+  // Appends a copy of record `k` of `in` to `lane`, with the watermark it carries.
   static void add(Batch& lane, const Batch& in, size_t k) {
     append_from(lane, in, k, in.records[k]);
+  }
+  // The same, moving the record out when `movable` (records_to_move) allows: its last use.
+  static void take(Batch& lane, const Batch& in, size_t k, std::vector<Record>* movable) {
+    append_from(lane, in, k, movable != nullptr ? std::move((*movable)[k]) : in.records[k]);
   }
 
   // The port of the first route `r` matches, or the unmatched port.
@@ -95,6 +101,7 @@ class Route final : public Operator {
   bool all_;
   std::vector<bool> priority_;  // per port
   std::vector<size_t> lane_of_;  // per record of the batch in process (first-match mode)
+  std::vector<size_t> matched_;  // the lanes of the record in process (mode: all)
 };
 
 }  // namespace

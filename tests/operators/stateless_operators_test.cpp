@@ -124,6 +124,31 @@ TEST_CASE("route with mode all sends a record to every matching route", "[route]
   CHECK(users(out.port(2)) == std::vector<std::string>{"u2", "u4"});
 }
 
+TEST_CASE("route moves a record into its last lane when it alone holds the batch",
+          "[route][spec-5]") {
+  for (const std::string mode : {"    mode: all\n", ""}) {
+    auto plan = plan_with("    type: route\n    input: e\n" + mode +
+                          "    routes:\n      denials: type == 'denied'\n"
+                          "      user_b: feature == 'b'\n");
+    // Shared: the caller keeps a reference, so every lane gets copies.
+    auto kept = std::make_shared<Batch>();
+    kept->records = records_from_jsonl(kEvents);
+    const BatchPtr kept_ptr = kept;
+    CollectingEmitter shared;
+    op_of(*plan).process(0, kept_ptr, shared);
+    CHECK(kept->records == records_from_jsonl(kEvents));
+    // Held by no one else: each record's last lane takes it; the lanes are the same.
+    auto b = std::make_shared<Batch>();
+    b->records = records_from_jsonl(kEvents);
+    const BatchPtr only = std::move(b);
+    CollectingEmitter owned;
+    op_of(*plan).process(0, only, owned);
+    for (const Record& r : only->records) CHECK(r.fields().empty());  // taken, not copied
+    REQUIRE(owned.ports.size() == 3);
+    for (size_t port = 0; port < 3; ++port) CHECK(owned.port(port) == shared.port(port));
+  }
+}
+
 TEST_CASE("route reports its priority lanes", "[route][spec-5]") {
   auto plan = plan_with(
       "    type: route\n    input: e\n    routes: {a: 'true', b: 'true'}\n    priority: [b]\n");
