@@ -345,6 +345,11 @@ double QuantileSketch::quantile(double q) const {
   return low + weight * (value_at_rank(below + 1) - low);
 }
 
+// A string entry's node (next pointer, cached hash, the string) and its heap buffer, if any.
+size_t DistinctSet::text_entry_bytes(const std::string& v) {
+  return 64 + (v.capacity() > 15 ? v.capacity() + 16 : 0);
+}
+
 void DistinctSet::add(const Value& v) {
   switch (v.kind()) {
     case ValueKind::kNull:
@@ -366,12 +371,16 @@ void DistinctSet::add(const Value& v) {
       return;
     }
     case ValueKind::kString:
-      if (strings_.find(v.as_string()) == strings_.end()) strings_.insert(v.as_string());
+      if (strings_.find(v.as_string()) == strings_.end()) {
+        text_bytes_ += text_entry_bytes(*strings_.insert(v.as_string()).first);
+      }
       return;
     case ValueKind::kObject: {
       std::string json;
       append_json_value(json, v);
-      objects_.insert(std::move(json));
+      if (auto [it, inserted] = objects_.insert(std::move(json)); inserted) {
+        text_bytes_ += text_entry_bytes(*it);
+      }
       return;
     }
   }
@@ -604,18 +613,20 @@ void DistinctSet::load(StateReader& in) {
   load_set(in, objects_, 8, [&] { return in.str(); });
   seen_false_ = in.boolean();
   seen_true_ = in.boolean();
+  text_bytes_ = 0;
+  for (const auto* set : {&strings_, &objects_}) {
+    for (const std::string& v : *set) text_bytes_ += text_entry_bytes(v);
+  }
 }
 
 // A node of an unordered_set holds the next pointer and the element (and, for strings, the
 // cached hash), rounded up by the allocator; each bucket is a pointer.
 size_t DistinctSet::heap_bytes() const {
-  size_t bytes = (integers_.size() + reals_.size()) * 32 +
-                 (integers_.bucket_count() + reals_.bucket_count() + strings_.bucket_count() +
-                  objects_.bucket_count()) * sizeof(void*);
-  for (const auto* set : {&strings_, &objects_}) {
-    for (const std::string& v : *set) bytes += 64 + (v.capacity() > 15 ? v.capacity() + 16 : 0);
-  }
-  return bytes;
+  return (integers_.size() + reals_.size()) * 32 +
+         (integers_.bucket_count() + reals_.bucket_count() + strings_.bucket_count() +
+          objects_.bucket_count()) *
+             sizeof(void*) +
+         text_bytes_;
 }
 
 size_t Accumulator::heap_bytes() const {

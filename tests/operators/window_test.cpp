@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <random>
+#include <set>
 
 #include "engine/json_writer.h"
 #include "engine/time_format.h"
@@ -311,6 +312,38 @@ TEST_CASE("quantile sketch handles zero and negative values", "[window][spec-5]"
   for (double v : {40.0, 10.0, 30.0, 20.0}) small.add(v);
   CHECK(small.quantile(0.5) == Approx(25).epsilon(0.01));
   CHECK(small.quantile(1.0 / 3) == Approx(20).epsilon(0.01));
+}
+
+TEST_CASE("count_distinct weighs its strings as they come, the same as after a checkpoint",
+          "[window][spill]") {
+  // heap_bytes() runs for every key a batch touches: it is kept up to date on add, not a walk
+  // over every distinct value (quadratic over a day of distinct users).
+  DistinctSet set;
+  std::set<std::string> strings;
+  for (int i = 0; i < 1000; ++i) {
+    const std::string s = "user-" + std::to_string(i % 700) + std::string(i % 3 == 0 ? 20 : 0, 'x');
+    set.add(Value(s));
+    strings.insert(s);
+    set.add(Value(static_cast<int64_t>(i % 10)));
+  }
+  auto inner = std::make_shared<Record>();
+  inner->set(field::kUser, Value("u"));
+  set.add(Value(std::shared_ptr<const Record>(inner)));
+  set.add(Value(std::shared_ptr<const Record>(inner)));
+  REQUIRE(set.size() == static_cast<int64_t>(strings.size() + 10 + 1));
+  const size_t weight = set.heap_bytes();
+  CHECK(weight > strings.size() * 64);
+  set.add(Value(*strings.begin()));  // a value already counted weighs nothing more
+  CHECK(set.heap_bytes() == weight);
+
+  StateWriter out;
+  set.save(out);
+  DistinctSet loaded;
+  StateReader in(out.bytes());
+  loaded.load(in);
+  REQUIRE_FALSE(in.failed());
+  CHECK(loaded.size() == set.size());
+  CHECK(loaded.heap_bytes() == weight);
 }
 
 TEST_CASE("a license held 09:10-12:40 has a peak and license-hours in every hour it was held",
